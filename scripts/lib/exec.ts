@@ -1,0 +1,113 @@
+/**
+ * All external programs run through here (zx underneath), so that every failure carries the command,
+ * its exit code and the tail of its stderr, and so tests can inject a recorder where a program cannot run.
+ */
+import { $, which as zxWhich, type ProcessOutput } from 'zx';
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  input?: string;
+  timeoutMs?: number;
+  /** Resolve with the result instead of throwing on a non-zero exit. */
+  allowFail?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface Exec {
+  run(file: string, args: string[], opts?: RunOptions): Promise<RunResult>;
+  which(bin: string): Promise<string | null>;
+}
+
+export class CommandFailed extends Error {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number,
+    readonly stderr: string,
+    readonly stdout: string,
+  ) {
+    super(`\`${command}\` exited with code ${exitCode}${stderrTail(stderr) ? `: ${stderrTail(stderr)}` : ''}`);
+    this.name = 'CommandFailed';
+  }
+  /** The last lines of stderr, for messages. */
+  get tail(): string {
+    return stderrTail(this.stderr, 10);
+  }
+}
+
+export function stderrTail(stderr: string, lines = 3): string {
+  return stderr.trim().split('\n').slice(-lines).join('\n');
+}
+
+export function formatCommand(file: string, args: string[]): string {
+  return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+export function createExec(): Exec {
+  return {
+    async run(file, args, opts = {}) {
+      const sh = $({
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        input: opts.input,
+        quiet: true,
+        nothrow: true,
+        timeout: opts.timeoutMs,
+        signal: opts.signal,
+        verbose: false,
+      });
+      const out: ProcessOutput = await sh`${file} ${args}`;
+      const result = { stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode ?? 1 };
+      if (result.exitCode !== 0 && !opts.allowFail) {
+        throw new CommandFailed(formatCommand(file, args), result.exitCode, result.stderr, result.stdout);
+      }
+      return result;
+    },
+    async which(bin) {
+      return zxWhich(bin, { nothrow: true });
+    },
+  };
+}
+
+export interface RecordedCall {
+  file: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A fake Exec for unit tests: `responses` maps a command line prefix ("docker info") to a result.
+ * Unmatched commands fail with exit 127, like a missing program.
+ */
+export function recordingExec(
+  responses: Record<string, Partial<RunResult> | ((args: string[]) => Partial<RunResult>)> = {},
+  installed: string[] = [],
+): Exec & { calls: RecordedCall[] } {
+  const calls: RecordedCall[] = [];
+  return {
+    calls,
+    async run(file, args, opts = {}) {
+      calls.push({ file, args, env: opts.env });
+      const line = [file, ...args].join(' ');
+      const key = Object.keys(responses)
+        .filter((k) => line === k || line.startsWith(k + ' '))
+        .sort((a, b) => b.length - a.length)[0];
+      const spec = key === undefined ? { exitCode: 127, stderr: `${file}: command not found` } : responses[key];
+      const r = typeof spec === 'function' ? spec(args) : spec;
+      const result = { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
+      if (result.exitCode !== 0 && !opts.allowFail) {
+        throw new CommandFailed(formatCommand(file, args), result.exitCode, result.stderr, result.stdout);
+      }
+      return result;
+    },
+    async which(bin) {
+      return installed.includes(bin) ? `/usr/bin/${bin}` : null;
+    },
+  };
+}

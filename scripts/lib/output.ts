@@ -1,0 +1,131 @@
+/**
+ * The one place that writes to the terminal. Human progress on a TTY, plain lines in CI or when piped,
+ * and exactly one JSON document on stdout with --json (progress then goes nowhere; errors go in the document).
+ */
+import { UserError } from './errors.js';
+
+export type OutputMode = 'tty' | 'plain' | 'json';
+
+export interface Step {
+  /** Marks the step done; `detail` is appended (for example "ready in 2.1s"). */
+  ok(detail?: string): void;
+  fail(detail?: string): void;
+  /** Updates the running line (TTY) or prints a line (plain). */
+  update(detail: string): void;
+}
+
+export interface Output {
+  readonly mode: OutputMode;
+  info(line: string): void;
+  warn(line: string): void;
+  step(title: string): Step;
+  table(headers: string[], rows: string[][]): void;
+  /** Sets (merges) the result document printed by `finish` in JSON mode. */
+  result(data: Record<string, unknown>): void;
+  error(err: unknown): void;
+  /** Prints the JSON document (JSON mode). Call once, at the end. */
+  finish(exitCode: number): void;
+}
+
+export interface Sink {
+  out(text: string): void;
+  err(text: string): void;
+  isTTY: boolean;
+}
+
+const processSink: Sink = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  get isTTY() {
+    return Boolean(process.stdout.isTTY) && !process.env.CI;
+  },
+};
+
+export function detectMode(json: boolean, sink: Sink = processSink): OutputMode {
+  if (json) return 'json';
+  return sink.isTTY ? 'tty' : 'plain';
+}
+
+const color = (code: number, tty: boolean) => (s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output {
+  const sink = opts.sink ?? processSink;
+  const mode = detectMode(Boolean(opts.json), sink);
+  const tty = mode === 'tty';
+  const green = color(32, tty);
+  const red = color(31, tty);
+  const yellow = color(33, tty);
+  const dim = color(2, tty);
+  const doc: Record<string, unknown> = {};
+  const warnings: string[] = [];
+  let errorDoc: unknown;
+
+  const line = (text: string) => {
+    if (mode !== 'json') sink.out(text + '\n');
+  };
+
+  return {
+    mode,
+    info: line,
+    warn(text) {
+      if (mode === 'json') warnings.push(text);
+      else sink.err(yellow('warning: ') + text + '\n');
+    },
+    step(title) {
+      const started = Date.now();
+      let done = false;
+      if (tty) sink.out(`${dim('…')} ${title}`);
+      else line(`- ${title} ...`);
+      const end = (mark: string, detail?: string) => {
+        if (done) return;
+        done = true;
+        const text = `${mark} ${title}${detail ? dim(` (${detail})`) : ''}`;
+        if (tty) sink.out(`\r\x1b[2K${text}\n`);
+        else line(text);
+      };
+      return {
+        ok: (detail) => end(green('✓'), detail ?? `${((Date.now() - started) / 1000).toFixed(1)}s`),
+        fail: (detail) => end(red('✗'), detail),
+        update(detail) {
+          if (done) return;
+          if (tty) sink.out(`\r\x1b[2K${dim('…')} ${title} ${dim(detail)}`);
+          else line(`  ${title}: ${detail}`);
+        },
+      };
+    },
+    table(headers, rows) {
+      if (mode === 'json') return;
+      const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+      const fmt = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+      line(fmt(headers));
+      for (const r of rows) line(fmt(r));
+    },
+    result(data) {
+      Object.assign(doc, data);
+    },
+    error(err) {
+      if (err instanceof UserError) {
+        errorDoc = err.toJSON();
+        if (mode === 'json') return;
+        sink.err(`${red('error:')} ${err.what}\n`);
+        if (err.why) sink.err(`  why: ${err.why}\n`);
+        for (const d of err.details) sink.err(`  ${d}\n`);
+        if (err.next) sink.err(`  next: ${err.next}\n`);
+        return;
+      }
+      const e = err as Error;
+      errorDoc = { code: 'INTERNAL', what: e?.message ?? String(err) };
+      if (mode === 'json') return;
+      sink.err(`${red('error:')} ${e?.message ?? String(err)}\n`);
+      if (process.env.MOP_DEBUG && e?.stack) sink.err(e.stack + '\n');
+      else sink.err('  next: this is a bug in mop-sandbox; re-run with MOP_DEBUG=1 and report the stack trace.\n');
+    },
+    finish(exitCode) {
+      if (mode !== 'json') return;
+      const out: Record<string, unknown> = { ok: exitCode === 0, exitCode, ...doc };
+      if (warnings.length) out.warnings = warnings;
+      if (errorDoc) out.error = errorDoc;
+      sink.out(JSON.stringify(out, null, 2) + '\n');
+    },
+  };
+}

@@ -1,0 +1,496 @@
+/**
+ * The stack model: the only place that knows a component's image, ports, health check, data directory,
+ * user, dependencies, config files, environment and resources. Renderers, runtimes and commands read it.
+ */
+import { images, imageRef, type ImageKey, type ImagePin } from './versions.js';
+import { fallbackResources, profiles, type Profile, type ProfileName, type ResourceSpec, type ScaledComponent } from './profiles.js';
+
+export type RuntimeName = 'compose' | 'kind';
+export const runtimeNames: RuntimeName[] = ['compose', 'kind'];
+
+export type ComponentName = 'store' | 'buckets' | 'tempo' | 'mimir' | 'loki' | 'alloy' | 'grafana' | 'demo' | 'obi';
+
+export type StoreKind = 'minio' | 'seaweedfs' | 'external';
+export const storeKinds: StoreKind[] = ['minio', 'seaweedfs', 'external'];
+
+/** Credentials generated on first `up` and kept in the state file (mode 0600). Never printed unless asked. */
+export const secretNames = ['GRAFANA_ADMIN_PASSWORD', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+export type SecretName = (typeof secretNames)[number];
+
+export interface PortSpec {
+  name: string;
+  port: number;
+  /** Published on the host (127.0.0.1 by default). */
+  publish: boolean;
+  protocol: 'http' | 'grpc' | 's3' | 'gossip';
+  description: string;
+}
+
+export interface HttpProbe {
+  port: number;
+  path: string;
+}
+
+export interface ConfigFile {
+  /** Path under config/ (or dashboards/ when `from` is 'dashboards'). */
+  source: string;
+  /** Absolute path inside the container. */
+  target: string;
+  /** Only mounted in these runtimes (default: all). */
+  runtimes?: RuntimeName[];
+  from?: 'config' | 'dashboards';
+}
+
+/** An environment value: a literal, or a generated credential. */
+export type EnvValue = string | { secret: SecretName };
+
+export interface Dependency {
+  name: ComponentName;
+  condition: 'started' | 'healthy' | 'completed';
+}
+
+export interface Component {
+  name: ComponentName;
+  title: string;
+  image: string;
+  /** Built locally instead of pulled (the demo app). */
+  build?: { dockerfile: string };
+  /** Overrides the image's entrypoint (rarely needed). */
+  entrypoint?: string[];
+  args: string[];
+  /** Extra args per runtime (for example Alloy clustering on Kubernetes). */
+  runtimeArgs?: Partial<Record<RuntimeName, string[]>>;
+  ports: PortSpec[];
+  /** HTTP readiness endpoint, checked from the host and used as the Kubernetes readiness probe. */
+  readiness?: HttpProbe;
+  /** In-container health command for compose (images without a shell cannot have one). */
+  healthcheck?: string[];
+  /** The URL path a person opens (`mop-sandbox open <name>`), on the first published http port. */
+  uiPath?: string;
+  dataDir?: string;
+  /** uid:gid the image runs as; data volumes must be writable by it. */
+  user: string;
+  dependsOn: Dependency[];
+  configFiles: ConfigFile[];
+  env: Record<string, EnvValue>;
+  resources: ResourceSpec;
+  replicas: number;
+  workload: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
+  /** Needs the Docker socket (compose) or pod-log RBAC (Kubernetes) to collect logs. */
+  collectsLogs?: boolean;
+  privileged?: boolean;
+  hostPid?: boolean;
+  /** Runs once and exits (bucket creation). */
+  oneShot?: boolean;
+}
+
+export interface Bucket {
+  name: string;
+  usedBy: ComponentName;
+}
+
+export interface StackOptions {
+  profile?: ProfileName;
+  store?: StoreKind;
+  /** External S3 (store 'external'): host:port, no scheme. */
+  s3Endpoint?: string;
+  s3Insecure?: boolean;
+  s3Region?: string;
+  /** Prefix for every pulled image, e.g. "mirror.example.com/" or "localhost:5000/". */
+  registryMirror?: string;
+  /** Per-component image override, e.g. { grafana: "grafana/grafana@sha256:..." }. */
+  imageOverrides?: Partial<Record<ComponentName, string>>;
+  /** Host port per component port name, e.g. { "grafana.http": 3001 }. */
+  hostPorts?: Record<string, number>;
+  /** Address published ports bind to. */
+  bindAddress?: string;
+  multitenancy?: boolean;
+  tenant?: string;
+  obi?: boolean;
+  demo?: boolean;
+}
+
+export interface PublishedPort {
+  component: ComponentName;
+  name: string;
+  containerPort: number;
+  hostPort: number;
+  hostIp: string;
+  protocol: PortSpec['protocol'];
+}
+
+export interface Stack {
+  profile: Profile;
+  store: StoreKind;
+  s3: { endpoint: string; insecure: boolean; region: string };
+  buckets: Bucket[];
+  multitenancy: boolean;
+  tenant: string;
+  bindAddress: string;
+  components: Component[];
+  published: PublishedPort[];
+}
+
+/** Where components reach each other: the same short names in compose and in the Kubernetes namespace. */
+export const serviceUrl = (name: ComponentName, port: number, scheme = 'http') => `${scheme}://${name}:${port}`;
+
+export const buckets: Bucket[] = [
+  { name: 'tempo', usedBy: 'tempo' },
+  { name: 'mimir', usedBy: 'mimir' },
+  { name: 'loki', usedBy: 'loki' },
+  { name: 'loki-ruler', usedBy: 'loki' },
+];
+
+/** Ports, defined once. Config files use the same numbers; a test checks every host:port they name. */
+export const ports = {
+  alloy: { otlpGrpc: 4317, otlpHttp: 4318, http: 12345 },
+  tempo: { http: 3200, grpc: 9095, otlpGrpc: 4317, otlpHttp: 4318, gossip: 7946 },
+  mimir: { http: 8080, grpc: 9095, gossip: 7946 },
+  loki: { http: 3100, grpc: 9095, gossip: 7946 },
+  grafana: { http: 3000 },
+  store: { s3: 9000, console: 9001 },
+  demo: { http: 8090, control: 8099 },
+  obi: { metrics: 6060 },
+} as const;
+
+const s3Env = (): Record<string, EnvValue> => ({
+  S3_ENDPOINT: '', // filled per stack
+  S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
+  S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
+  S3_INSECURE: '',
+  S3_REGION: '',
+});
+
+function pin(key: ImageKey): ImagePin {
+  return images[key];
+}
+
+function storeComponent(kind: Exclude<StoreKind, 'external'>): Omit<Component, 'resources' | 'replicas'> {
+  const common = {
+    name: 'store' as const,
+    ports: [
+      { name: 's3', port: ports.store.s3, publish: true, protocol: 's3' as const, description: 'S3 API' },
+      { name: 'console', port: ports.store.console, publish: true, protocol: 'http' as const, description: 'web console' },
+    ],
+    dataDir: '/data',
+    dependsOn: [],
+    configFiles: [],
+    workload: 'StatefulSet' as const,
+  };
+  if (kind === 'minio') {
+    return {
+      ...common,
+      title: 'Object storage (Silo, the maintained MinIO fork)',
+      image: imageRef(pin('minio')),
+      args: ['server', '/data', '--address', `:${ports.store.s3}`, '--console-address', `:${ports.store.console}`],
+      readiness: { port: ports.store.s3, path: '/minio/health/ready' },
+      uiPath: '/',
+      user: '0:0',
+      env: {
+        MINIO_ROOT_USER: { secret: 'S3_ACCESS_KEY_ID' },
+        MINIO_ROOT_PASSWORD: { secret: 'S3_SECRET_ACCESS_KEY' },
+        MINIO_PROMETHEUS_AUTH_TYPE: 'public',
+        MINIO_UPDATE: 'off',
+      },
+    };
+  }
+  return {
+    ...common,
+    title: 'Object storage (SeaweedFS)',
+    image: imageRef(pin('seaweedfs')),
+    ports: [
+      { name: 's3', port: ports.store.s3, publish: true, protocol: 's3', description: 'S3 API' },
+      { name: 'console', port: ports.store.console, publish: true, protocol: 'http', description: 'admin UI' },
+    ],
+    args: ['mini', '-dir=/data', `-s3.port=${ports.store.s3}`, `-admin.port=${ports.store.console}`],
+    readiness: { port: ports.store.s3, path: '/healthz' },
+    uiPath: '/',
+    user: '0:0',
+    env: {
+      AWS_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
+      AWS_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
+    },
+  };
+}
+
+function bucketJob(kind: StoreKind, s3: Stack['s3']): Omit<Component, 'resources' | 'replicas'> {
+  const scheme = s3.insecure ? 'http' : 'https';
+  const names = buckets.map((b) => b.name).join(' ');
+  // mc retries until the store answers, then creates what is missing; safe to run on every `up`.
+  const script = [
+    `until mc alias set store ${scheme}://${s3.endpoint} "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null; do echo "waiting for ${s3.endpoint}"; sleep 1; done`,
+    `for b in ${names}; do mc mb --ignore-existing "store/$b" || exit 1; done`,
+    'echo "buckets ready"',
+  ].join('; ');
+  return {
+    name: 'buckets',
+    title: `Bucket creation (${names})`,
+    image: imageRef(pin('mc')),
+    entrypoint: ['/bin/sh', '-c'],
+    args: [script],
+    ports: [],
+    user: '0:0',
+    dependsOn: kind === 'external' ? [] : [{ name: 'store', condition: 'started' }],
+    configFiles: [],
+    env: { S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' }, S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' } },
+    workload: 'Job',
+    oneShot: true,
+  };
+}
+
+export function buildStack(opts: StackOptions = {}): Stack {
+  const profile = profiles[opts.profile ?? 'default'];
+  const store = opts.store ?? profile.objectStore;
+  if (store === 'external' && !opts.s3Endpoint) {
+    throw new Error('store "external" needs an S3 endpoint (host:port)');
+  }
+  const s3 = {
+    endpoint: store === 'external' ? opts.s3Endpoint! : `store:${ports.store.s3}`,
+    insecure: opts.s3Insecure ?? store !== 'external',
+    region: opts.s3Region ?? 'us-east-1',
+  };
+  const multitenancy = opts.multitenancy ?? false;
+  const tenant = opts.tenant ?? (multitenancy ? 'mop' : 'anonymous');
+  const withS3 = (): Record<string, EnvValue> => ({
+    ...s3Env(),
+    S3_ENDPOINT: s3.endpoint,
+    S3_INSECURE: String(s3.insecure),
+    S3_REGION: s3.region,
+  });
+  const tenancyEnv = { MOP_MULTITENANCY_ENABLED: String(multitenancy), MOP_TENANT: tenant };
+  const afterBuckets: Dependency[] = [{ name: 'buckets', condition: 'completed' }];
+
+  const defs: Omit<Component, 'resources' | 'replicas'>[] = [];
+  if (store !== 'external') defs.push(storeComponent(store));
+  defs.push(bucketJob(store, s3));
+  defs.push(
+    {
+      name: 'tempo',
+      title: 'Tempo (traces)',
+      image: imageRef(pin('tempo')),
+      args: ['-config.file=/etc/tempo/tempo.yaml', '-config.expand-env=true'],
+      ports: [
+        { name: 'http', port: ports.tempo.http, publish: true, protocol: 'http', description: 'HTTP API' },
+        { name: 'grpc', port: ports.tempo.grpc, publish: false, protocol: 'grpc', description: 'gRPC' },
+        { name: 'otlp-grpc', port: ports.tempo.otlpGrpc, publish: false, protocol: 'grpc', description: 'OTLP gRPC (from Alloy)' },
+        { name: 'otlp-http', port: ports.tempo.otlpHttp, publish: false, protocol: 'http', description: 'OTLP HTTP' },
+      ],
+      readiness: { port: ports.tempo.http, path: '/ready' },
+      healthcheck: ['/tempo', '-health'],
+      dataDir: '/var/tempo',
+      user: '10001:10001',
+      dependsOn: afterBuckets,
+      configFiles: [{ source: 'tempo/tempo.yaml', target: '/etc/tempo/tempo.yaml' }],
+      env: { ...withS3(), ...tenancyEnv },
+      workload: 'StatefulSet',
+    },
+    {
+      name: 'mimir',
+      title: 'Mimir (metrics)',
+      image: imageRef(pin('mimir')),
+      args: ['-config.file=/etc/mimir/mimir.yaml', '-config.expand-env=true'],
+      ports: [
+        { name: 'http', port: ports.mimir.http, publish: true, protocol: 'http', description: 'HTTP API (Prometheus API under /prometheus)' },
+        { name: 'grpc', port: ports.mimir.grpc, publish: false, protocol: 'grpc', description: 'gRPC' },
+        { name: 'gossip', port: ports.mimir.gossip, publish: false, protocol: 'gossip', description: 'memberlist' },
+      ],
+      readiness: { port: ports.mimir.http, path: '/ready' },
+      dataDir: '/data',
+      user: '0:0',
+      dependsOn: afterBuckets,
+      configFiles: [{ source: 'mimir/mimir.yaml', target: '/etc/mimir/mimir.yaml' }],
+      env: { ...withS3(), ...tenancyEnv },
+      workload: 'StatefulSet',
+    },
+    {
+      name: 'loki',
+      title: 'Loki (logs)',
+      image: imageRef(pin('loki')),
+      args: ['-config.file=/etc/loki/loki.yaml', '-config.expand-env=true'],
+      ports: [
+        { name: 'http', port: ports.loki.http, publish: true, protocol: 'http', description: 'HTTP API' },
+        { name: 'grpc', port: ports.loki.grpc, publish: false, protocol: 'grpc', description: 'gRPC' },
+        { name: 'gossip', port: ports.loki.gossip, publish: false, protocol: 'gossip', description: 'memberlist' },
+      ],
+      readiness: { port: ports.loki.http, path: '/ready' },
+      healthcheck: ['/usr/bin/loki', '-health'],
+      dataDir: '/loki',
+      user: '10001:10001',
+      dependsOn: afterBuckets,
+      configFiles: [{ source: 'loki/loki.yaml', target: '/etc/loki/loki.yaml' }],
+      env: { ...withS3(), ...tenancyEnv },
+      workload: 'StatefulSet',
+    },
+    {
+      name: 'alloy',
+      title: 'Alloy (OTLP in, routing)',
+      image: imageRef(pin('alloy')),
+      args: [
+        'run',
+        `--server.http.listen-addr=0.0.0.0:${ports.alloy.http}`,
+        '--storage.path=/var/lib/alloy/data',
+        '/etc/alloy',
+      ],
+      runtimeArgs: {
+        kind: ['--cluster.enabled=true', `--cluster.join-addresses=alloy-cluster:${ports.alloy.http}`],
+      },
+      ports: [
+        { name: 'otlp-grpc', port: ports.alloy.otlpGrpc, publish: true, protocol: 'grpc', description: 'OTLP gRPC' },
+        { name: 'otlp-http', port: ports.alloy.otlpHttp, publish: true, protocol: 'http', description: 'OTLP HTTP' },
+        { name: 'http', port: ports.alloy.http, publish: true, protocol: 'http', description: 'UI and metrics' },
+      ],
+      readiness: { port: ports.alloy.http, path: '/-/ready' },
+      // The image has bash but no curl or wget.
+      healthcheck: [
+        'bash',
+        '-c',
+        `exec 3<>/dev/tcp/127.0.0.1/${ports.alloy.http} && printf 'GET /-/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`,
+      ],
+      uiPath: '/',
+      dataDir: '/var/lib/alloy/data',
+      user: '0:0',
+      dependsOn: [
+        { name: 'tempo', condition: 'started' },
+        { name: 'mimir', condition: 'started' },
+        { name: 'loki', condition: 'started' },
+      ],
+      configFiles: [
+        { source: 'alloy/config.alloy', target: '/etc/alloy/config.alloy' },
+        { source: 'alloy/logs-docker.alloy', target: '/etc/alloy/logs-docker.alloy', runtimes: ['compose'] },
+        { source: 'alloy/logs-kubernetes.alloy', target: '/etc/alloy/logs-kubernetes.alloy', runtimes: ['kind'] },
+      ],
+      env: { ...tenancyEnv },
+      workload: 'Deployment',
+      collectsLogs: true,
+    },
+    {
+      name: 'grafana',
+      title: 'Grafana',
+      image: imageRef(pin('grafana')),
+      args: [],
+      ports: [{ name: 'http', port: ports.grafana.http, publish: true, protocol: 'http', description: 'web UI' }],
+      readiness: { port: ports.grafana.http, path: '/api/health' },
+      healthcheck: ['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${ports.grafana.http}/api/health`],
+      uiPath: '/',
+      dataDir: '/var/lib/grafana',
+      user: '472:0',
+      dependsOn: [
+        { name: 'mimir', condition: 'started' },
+        { name: 'tempo', condition: 'started' },
+        { name: 'loki', condition: 'started' },
+      ],
+      configFiles: [
+        { source: 'grafana/provisioning/datasources/datasources.yaml', target: '/etc/grafana/provisioning/datasources/datasources.yaml' },
+        { source: 'grafana/provisioning/dashboards/dashboards.yaml', target: '/etc/grafana/provisioning/dashboards/dashboards.yaml' },
+      ],
+      env: {
+        GF_SECURITY_ADMIN_USER: 'admin',
+        GF_SECURITY_ADMIN_PASSWORD: { secret: 'GRAFANA_ADMIN_PASSWORD' },
+        GF_AUTH_ANONYMOUS_ENABLED: String(profile.grafanaAnonymousViewer),
+        GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+        GF_USERS_ALLOW_SIGN_UP: 'false',
+        GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+        GF_PLUGINS_PREINSTALL_AUTO_UPDATE: 'false',
+        GF_ANALYTICS_REPORTING_ENABLED: 'false',
+        GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+        GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
+        GF_NEWS_NEWS_FEED_ENABLED: 'false',
+        GF_LOG_LEVEL: profile.logLevel === 'warn' ? 'warn' : profile.logLevel,
+        GF_SERVER_DOMAIN: profile.domain,
+        ...tenancyEnv,
+      },
+      workload: 'Deployment',
+    },
+  );
+  if (opts.demo ?? profile.demo) {
+    defs.push({
+      name: 'demo',
+      title: 'Demo shop (instrumented Node.js services and load generator)',
+      image: `mop-sandbox/demo-app:${images.node.tag}`,
+      build: { dockerfile: 'demo-app/Dockerfile' },
+      args: [],
+      ports: [
+        { name: 'http', port: ports.demo.http, publish: true, protocol: 'http', description: 'storefront' },
+        { name: 'control', port: ports.demo.control, publish: true, protocol: 'http', description: 'fault scenario control API' },
+      ],
+      readiness: { port: ports.demo.control, path: '/healthz' },
+      uiPath: '/',
+      user: '1000:1000',
+      dependsOn: [{ name: 'alloy', condition: 'started' }],
+      configFiles: [],
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: serviceUrl('alloy', ports.alloy.otlpHttp),
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${profile.name}`,
+        DEMO_PORT: String(ports.demo.http),
+        DEMO_CONTROL_PORT: String(ports.demo.control),
+      },
+      workload: 'Deployment',
+    });
+  }
+  if (opts.obi) {
+    defs.push({
+      name: 'obi',
+      title: 'OBI (OpenTelemetry eBPF Instrumentation)',
+      image: imageRef(pin('obi')),
+      args: [],
+      ports: [{ name: 'metrics', port: ports.obi.metrics, publish: false, protocol: 'http', description: 'Prometheus metrics' }],
+      user: '0:0',
+      dependsOn: [{ name: 'alloy', condition: 'started' }],
+      configFiles: [],
+      env: {
+        OTEL_EBPF_OPEN_PORT: `${ports.demo.http}-${ports.demo.control}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: serviceUrl('alloy', ports.alloy.otlpHttp),
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EBPF_METRICS_FEATURES: 'application,application_service_graph',
+        OTEL_EBPF_INTERNAL_METRICS_EXPORTER: 'otel',
+        OTEL_EBPF_KUBE_METADATA_ENABLE: 'autodetect',
+      },
+      workload: 'DaemonSet',
+      privileged: true,
+      hostPid: true,
+    });
+  }
+
+  const components: Component[] = defs.map((d) => ({
+    ...d,
+    image: resolveImage(d.name, d.image, opts, Boolean(d.build)),
+    resources: profile.resources[d.name] ?? fallbackResources,
+    replicas: d.name in profile.replicas ? profile.replicas[d.name as ScaledComponent] : 1,
+  }));
+
+  const bindAddress = opts.bindAddress ?? '127.0.0.1';
+  const published: PublishedPort[] = components.flatMap((c) =>
+    c.ports
+      .filter((p) => p.publish)
+      .map((p) => ({
+        component: c.name,
+        name: p.name,
+        containerPort: p.port,
+        hostPort: opts.hostPorts?.[`${c.name}.${p.name}`] ?? p.port,
+        hostIp: bindAddress,
+        protocol: p.protocol,
+      })),
+  );
+  return { profile, store, s3, buckets, multitenancy, tenant, bindAddress, components, published };
+}
+
+function resolveImage(name: ComponentName, image: string, opts: StackOptions, built: boolean): string {
+  const override = opts.imageOverrides?.[name];
+  if (override) return override;
+  if (built || !opts.registryMirror) return image;
+  const mirror = opts.registryMirror.endsWith('/') ? opts.registryMirror : `${opts.registryMirror}/`;
+  return mirror + image;
+}
+
+export function component(stack: Stack, name: ComponentName): Component | undefined {
+  return stack.components.find((c) => c.name === name);
+}
+
+/** The URL a person uses on this machine for a component's first published http port. */
+export function hostUrl(stack: Stack, name: ComponentName, portName?: string): string | undefined {
+  const p = stack.published.find((x) => x.component === name && (portName ? x.name === portName : x.protocol === 'http'));
+  if (!p) return undefined;
+  const host = p.hostIp === '0.0.0.0' ? '127.0.0.1' : p.hostIp;
+  return `http://${host}:${p.hostPort}${portName ? '' : component(stack, name)?.uiPath ?? '/'}`;
+}
