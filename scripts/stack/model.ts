@@ -455,6 +455,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
   const components: Component[] = defs.map((d) => ({
     ...d,
     image: resolveImage(d.name, d.image, opts, Boolean(d.build)),
+    // An overridden image replaces the local build (stand-ins, prebuilt demo images).
+    build: opts.imageOverrides?.[d.name] ? undefined : d.build,
     resources: profile.resources[d.name] ?? fallbackResources,
     replicas: d.name in profile.replicas ? profile.replicas[d.name as ScaledComponent] : 1,
   }));
