@@ -12,6 +12,8 @@ export interface RunOptions {
   /** Resolve with the result instead of throwing on a non-zero exit. */
   allowFail?: boolean;
   signal?: AbortSignal;
+  /** Receives stdout as it arrives (long-running commands such as `kubectl logs -f`); the result still holds all of it. */
+  onStdout?: (chunk: string) => void;
 }
 
 export interface RunResult {
@@ -62,7 +64,9 @@ export function createExec(): Exec {
         signal: opts.signal,
         verbose: false,
       });
-      const out: ProcessOutput = await sh`${file} ${args}`;
+      const child = sh`${file} ${args}`;
+      if (opts.onStdout) child.stdout?.on('data', (d: Buffer | string) => opts.onStdout!(d.toString()));
+      const out: ProcessOutput = await child;
       const result = { stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode ?? 1 };
       if (result.exitCode !== 0 && !opts.allowFail) {
         throw new CommandFailed(formatCommand(file, args), result.exitCode, result.stderr, result.stdout);
@@ -101,6 +105,7 @@ export function recordingExec(
       const spec = key === undefined ? { exitCode: 127, stderr: `${file}: command not found` } : responses[key];
       const r = typeof spec === 'function' ? spec(args) : spec;
       const result = { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
+      if (opts.onStdout && result.stdout) opts.onStdout(result.stdout);
       if (result.exitCode !== 0 && !opts.allowFail) {
         throw new CommandFailed(formatCommand(file, args), result.exitCode, result.stderr, result.stdout);
       }

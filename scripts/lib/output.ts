@@ -19,6 +19,12 @@ export interface Output {
   info(line: string): void;
   warn(line: string): void;
   step(title: string): Step;
+  /**
+   * Several steps running at once (parallel waits), one line each. On a TTY the lines are redrawn in place with
+   * the elapsed time; in plain mode a line is printed when a step's detail changes and when it ends.
+   * Print nothing else until every step of the group has ended.
+   */
+  group(titles: string[]): Step[];
   table(headers: string[], rows: string[][]): void;
   /** Sets (merges) the result document printed by `finish` in JSON mode. */
   result(data: Record<string, unknown>): void;
@@ -92,6 +98,43 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
           else line(`  ${title}: ${detail}`);
         },
       };
+    },
+    group(titles) {
+      const started = Date.now();
+      const width = Math.max(0, ...titles.map((t) => t.length));
+      const state = titles.map(() => ({ done: false, text: '' }));
+      const elapsed = () => `${Math.floor((Date.now() - started) / 1000)}s`;
+      const render = (i: number) => {
+        const s = state[i];
+        return s.done ? s.text : `${dim('…')} ${titles[i].padEnd(width)}  ${dim(`${s.text}${s.text ? ' ' : ''}${elapsed()}`)}`;
+      };
+      const redraw = (i: number) => {
+        const up = titles.length - i;
+        sink.out(`\x1b[${up}A\r\x1b[2K${render(i)}\x1b[${up}B\r`);
+      };
+      let timer: NodeJS.Timeout | undefined;
+      if (tty && titles.length) {
+        for (let i = 0; i < titles.length; i++) sink.out(render(i) + '\n');
+        timer = setInterval(() => state.forEach((s, i) => !s.done && redraw(i)), 1000);
+        timer.unref();
+      }
+      const finish = (i: number, text: string) => {
+        if (state[i].done) return;
+        state[i] = { done: true, text };
+        if (tty) redraw(i);
+        else line(text);
+        if (timer && state.every((s) => s.done)) clearInterval(timer);
+      };
+      return titles.map((title, i) => ({
+        ok: (detail) => finish(i, `${green('✓')} ${title.padEnd(width)}  ${dim(detail ?? elapsed())}`.trimEnd()),
+        fail: (detail) => finish(i, `${red('✗')} ${title.padEnd(width)}  ${detail ?? ''}`.trimEnd()),
+        update(detail) {
+          if (state[i].done || state[i].text === detail) return;
+          state[i].text = detail;
+          if (tty) redraw(i);
+          else line(`  ${title}: ${detail}`);
+        },
+      }));
     },
     table(headers, rows) {
       if (mode === 'json') return;

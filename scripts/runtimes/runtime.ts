@@ -4,6 +4,8 @@
  */
 import type { ComponentName, RuntimeName, Stack } from '../stack/model.js';
 import type { Credentials } from '../lib/state.js';
+import type { Exec } from '../lib/exec.js';
+import type { Output } from '../lib/output.js';
 
 export interface PreflightCheck {
   id: string;
@@ -19,34 +21,71 @@ export interface PreflightCheck {
 
 export interface ComponentStatus {
   name: ComponentName;
-  state: 'running' | 'exited' | 'completed' | 'starting' | 'missing';
+  state: 'running' | 'exited' | 'completed' | 'starting' | 'restarting' | 'created' | 'missing';
   health: 'healthy' | 'unhealthy' | 'starting' | 'none';
   url?: string;
   detail?: string;
+  /** For exited containers. */
+  exitCode?: number;
 }
 
+/** Healthy for the exit code of `status`: running and healthy (or no health signal), or a one-shot job that completed. */
+export const isHealthy = (s: ComponentStatus) =>
+  s.state === 'completed' || (s.state === 'running' && (s.health === 'healthy' || s.health === 'none'));
+
 export interface ReadyTimes {
-  /** Seconds from start of waiting until ready, per component. */
+  /** Seconds from the start of `up` (containers being created) until ready, per component. */
   [name: string]: number;
 }
 
 export interface UpContext {
   credentials: Credentials;
+  /** Aborted on Ctrl-C: stop waiting, remove what was started (data volumes stay), throw an `interrupted` UserError. */
   signal: AbortSignal;
-  onProgress?: (component: ComponentName | 'images' | 'stack', message: string) => void;
-  /** Per-component readiness timeout, ms. */
+  /** Progress goes here (one line per image and per component). */
+  out: Output;
+  /** Every component must be ready within this many ms of the start (default 180 s). */
   readyTimeoutMs?: number;
+}
+
+export interface DownResult {
+  containers: number;
+  networks: number;
+  /** Volumes removed (purge) or kept. */
+  volumes: number;
+  volumesKept: number;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tail: number;
+  signal: AbortSignal;
+  /** Receives each line, prefixed with the component name when several are shown. */
+  write(line: string): void;
+}
+
+/** What a runtime factory needs; tests inject the shell and the Docker client. */
+export interface RuntimeDeps {
+  exec: Exec;
+  env: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  /** Injected Docker client (tests). Default: dockerode for the resolved endpoint. */
+  docker?: import('../lib/docker.js').DockerApi;
 }
 
 export interface Runtime {
   readonly name: RuntimeName;
+  /** Names everything the runtime creates (compose project, kind cluster). */
+  readonly project: string;
+  /** Every check `up` needs before it creates anything; `doctor` prints them all. */
   preflight(stack: Stack): Promise<PreflightCheck[]>;
-  /** Whether a stack made by us exists (running or stopped). */
+  /** Whether anything made by us exists (running or stopped). */
   exists(): Promise<boolean>;
   /** Creates and starts everything, then waits for readiness; throws UserError naming the failing component. */
   up(stack: Stack, ctx: UpContext): Promise<ReadyTimes>;
+  /** One entry per component of the stack (state 'missing' when absent); empty when nothing exists. */
   status(stack: Stack): Promise<ComponentStatus[]>;
-  logs(component: ComponentName | undefined, opts: { follow: boolean; tail: number; signal: AbortSignal }): Promise<void>;
+  logs(component: ComponentName | undefined, opts: LogOptions): Promise<void>;
   /** Removes what `up` created; keeps data unless purge. Works when the stack is broken or absent. */
-  down(opts: { purge: boolean }): Promise<void>;
+  down(opts: { purge: boolean }): Promise<DownResult>;
 }

@@ -202,13 +202,31 @@ function storeComponent(kind: Exclude<StoreKind, 'external'>): Omit<Component, '
       { name: 's3', port: ports.store.s3, publish: true, protocol: 's3', description: 'S3 API' },
       { name: 'console', port: ports.store.console, publish: true, protocol: 'http', description: 'admin UI' },
     ],
-    args: ['mini', '-dir=/data', `-s3.port=${ports.store.s3}`, `-admin.port=${ports.store.console}`],
+    // `weed mini` (seaweedfs 4.43, weed/command/mini.go): master, volume, filer, S3 and admin UI in one
+    // process. The image entrypoint runs it as user seaweed after chowning /data. No telemetry to
+    // seaweedfs.com, no WebDAV, Iceberg or Lance listeners.
+    args: [
+      'mini',
+      '-dir=/data',
+      `-s3.port=${ports.store.s3}`,
+      `-admin.port=${ports.store.console}`,
+      '-master.telemetry=false',
+      '-webdav=false',
+      '-s3.port.iceberg=0',
+      '-s3.port.lance=0',
+    ],
+    // The S3 server answers GET /healthz (also /status, /readyz) [weed/s3api/s3api_server.go].
     readiness: { port: ports.store.s3, path: '/healthz' },
     uiPath: '/',
     user: '0:0',
     env: {
+      // The S3 gateway turns these into a static admin identity [weed/s3api/auth_credentials.go].
       AWS_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
       AWS_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
+      // Admin UI login (empty password would disable auth); read through viper as admin.user /
+      // admin.password [weed/command/mini.go applyMiniAdminCredentialFallback]. Same pair as the MinIO console.
+      WEED_ADMIN_USER: { secret: 'S3_ACCESS_KEY_ID' },
+      WEED_ADMIN_PASSWORD: { secret: 'S3_SECRET_ACCESS_KEY' },
     },
   };
 }
@@ -232,7 +250,12 @@ function bucketJob(kind: StoreKind, s3: Stack['s3']): Omit<Component, 'resources
     user: '0:0',
     dependsOn: kind === 'external' ? [] : [{ name: 'store', condition: 'started' }],
     configFiles: [],
-    env: { S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' }, S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' } },
+    env: {
+      S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
+      S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
+      // mc keeps its alias file here instead of $HOME/.mc (HOME may be unset or read-only).
+      MC_CONFIG_DIR: '/tmp/.mc',
+    },
     workload: 'Job',
     oneShot: true,
   };
@@ -359,7 +382,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
         { source: 'alloy/logs-docker.alloy', target: '/etc/alloy/logs-docker.alloy', runtimes: ['compose'] },
         { source: 'alloy/logs-kubernetes.alloy', target: '/etc/alloy/logs-kubernetes.alloy', runtimes: ['kind'] },
       ],
-      env: { ...tenancyEnv },
+      // MOP_STORE picks the object store scrape in config.alloy (only the MinIO line is scraped).
+      env: { ...tenancyEnv, MOP_STORE: store },
       workload: 'Deployment',
       collectsLogs: true,
     },

@@ -94,7 +94,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Settings {
   for (const [key, value] of Object.entries(env)) {
     const img = /^MOP_IMAGE_([A-Z]+)$/.exec(key);
     if (img && value) (s.images ??= {})[img[1].toLowerCase() as ComponentName] = value;
-    const p = /^MOP_PORT_([A-Z]+)_([A-Z_]+)$/.exec(key);
+    const p = /^MOP_PORT_([A-Z]+)_([A-Z0-9_]+)$/.exec(key);
     if (p && value) (s.ports ??= {})[`${p[1].toLowerCase()}.${p[2].toLowerCase().replace(/_/g, '-')}`] = port(key, value);
   }
   return s;

@@ -58,8 +58,16 @@ export const images = {
   },
   seaweedfs: {
     repository: 'chrislusf/seaweedfs',
-    tag: '4.01',
-    reason: 'Apache-2.0 S3 store recommended by the Tempo 3 docs for local testing [S tempo s3.md@v3.0.3].',
+    tag: '4.43',
+    reason:
+      "Apache-2.0 S3 store recommended by the Tempo 3 docs for local testing [S tempo s3.md@v3.0.3]. Tag 4.43 (2026-08-21) read upstream [S seaweedfs/seaweedfs@4.43: weed/command/mini.go has every flag the model passes; .github/workflows/container_release_unified.yml copies each release tag to Docker Hub as chrislusf/seaweedfs:<tag>]; pinned by digest by third parties as chrislusf/seaweedfs:4.43@sha256:4d5118c198a6b9c0470c04b1822a0671459301625d995d1764c352bb553b3160 [3P]. Newer 4.44-4.48 only seen third-party.",
+  },
+  /** Node image for the kind runtime (kind create cluster --image); tag and digest from the kind v0.33.0 release notes. */
+  kindNode: {
+    repository: 'kindest/node',
+    tag: 'v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0',
+    reason:
+      'Listed by kind v0.33.0 [3P: release notes as quoted by several pinning repos; STACK.md §1 gives the digest prefix 07b2536e]. Chosen over the release default v1.37.0: a mature patch (.8, not .0) of the oldest still-supported minor, closest to the kubectl clients people have and to the 1.30 API schemas our manifests are validated against. Node images work with the kind release that published them: use kind v0.33.0.',
   },
   /** Base image of the demo app, built locally. */
   node: {

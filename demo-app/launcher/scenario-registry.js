@@ -1,0 +1,64 @@
+/**
+ * Which fault scenarios are on, with their parameters and optional end time. Every change is passed to
+ * `onChange` with the full active set, which the launcher forwards to the services.
+ */
+import { resolveParams, scenarios } from '../lib/scenarios.js';
+import { launcherLog } from './log.js';
+
+/** @param {{ onChange: (active: Record<string, Record<string, number>>) => void }} hooks */
+export function createScenarioRegistry({ onChange }) {
+  /** @type {Map<string, { params: Record<string, number>, startedAt: string, endsAt?: string, timer?: NodeJS.Timeout }>} */
+  const active = new Map();
+
+  const snapshot = () => Object.fromEntries([...active].map(([name, a]) => [name, a.params]));
+  const changed = () => onChange(snapshot());
+
+  function stopOne(name) {
+    const entry = active.get(name);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    active.delete(name);
+    launcherLog('info', 'scenario stopped', { scenario: name });
+    return true;
+  }
+
+  return {
+    snapshot,
+
+    has: (name) => Object.hasOwn(scenarios, name),
+
+    list() {
+      return Object.entries(scenarios).map(([name, spec]) => {
+        const a = active.get(name);
+        return { name, service: spec.service, summary: spec.summary, params: spec.params, active: Boolean(a), ...(a ? { activeParams: a.params, startedAt: a.startedAt, endsAt: a.endsAt } : {}) };
+      });
+    },
+
+    /** @returns {{ ok: true, scenario: object } | { ok: false, error: string }} */
+    start(name, input) {
+      const resolved = resolveParams(name, input);
+      if (!resolved.ok) return resolved;
+      const { params } = resolved;
+      clearTimeout(active.get(name)?.timer);
+      const now = Date.now();
+      const entry = { params, startedAt: new Date(now).toISOString() };
+      if (params.durationS > 0) {
+        entry.endsAt = new Date(now + params.durationS * 1000).toISOString();
+        entry.timer = setTimeout(() => stopOne(name) && changed(), params.durationS * 1000);
+        entry.timer.unref();
+      }
+      active.set(name, entry);
+      launcherLog('info', 'scenario started', { scenario: name, ...params });
+      changed();
+      return { ok: true, scenario: { name, service: scenarios[name].service, params, startedAt: entry.startedAt, endsAt: entry.endsAt } };
+    },
+
+    /** Stops one scenario, or all when name is undefined; returns the names stopped. */
+    stop(name) {
+      const names = name === undefined ? [...active.keys()] : [name];
+      const stopped = names.filter(stopOne);
+      if (stopped.length) changed();
+      return stopped;
+    },
+  };
+}

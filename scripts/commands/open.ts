@@ -1,0 +1,41 @@
+import type { Command } from './command.js';
+import { ExitCode, UserError, usageError } from '../lib/errors.js';
+import { current, hasDisplay, openInBrowser, stackFor } from '../lib/session.js';
+import { component, hostUrl, type ComponentName } from '../stack/model.js';
+
+const openable: ComponentName[] = ['grafana', 'alloy', 'tempo', 'mimir', 'loki', 'store', 'demo'];
+
+export const command: Command = {
+  name: 'open',
+  summary: 'Open a component in the browser (default: grafana) and print its URL',
+  usage: `open [${openable.join('|')}] [--json]`,
+  positionals: true,
+  options: {},
+  async run(ctx) {
+    const { out, env } = ctx;
+    if (ctx.args.length > 1) throw usageError(`open takes one component, got ${ctx.args.length}`);
+    const name = (ctx.args[0] ?? 'grafana') as ComponentName;
+    if (!openable.includes(name)) throw usageError(`cannot open "${name}"`, `choose one of: ${openable.join(', ')}`);
+    const { state, runtime } = await current(ctx);
+    const stack = stackFor(ctx, state);
+    if (!component(stack, name)) throw usageError(`${name} is not part of this stack (profile ${stack.profile.name})`);
+    const list = await runtime.status(stack);
+    const s = list.find((x) => x.name === name);
+    if (!s || s.state === 'missing') {
+      throw new UserError({
+        what: `${name} is not running (${runtime.name}, project ${runtime.project})`,
+        next: 'start the stack: `mop-sandbox up`',
+        exitCode: ExitCode.failure,
+        code: 'NOT_RUNNING',
+      });
+    }
+    const url = s.url ?? hostUrl(stack, name);
+    if (!url) throw usageError(`${name} has no web address`);
+    const display = hasDisplay(env) && out.mode !== 'json';
+    const opened = display ? await openInBrowser(url) : false;
+    out.info(opened ? `opened ${url}` : `${url}${display ? ' (could not start a browser; open it yourself)' : ''}`);
+    if (s.health !== 'healthy' && s.health !== 'none') out.warn(`${name} is ${s.health}${s.detail ? `: ${s.detail}` : ''}`);
+    out.result({ component: name, url, opened });
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,70 @@
+/**
+ * `mop-sandbox render`: writes what a person needs to run the stack by hand, for compose or kind.
+ */
+import { relative, resolve } from 'node:path';
+import { ExitCode, UserError, usageError } from '../lib/errors.js';
+import { ensureState } from '../lib/state.js';
+import { renderFiles } from '../render/index.js';
+import { writeRender } from '../render/write.js';
+import { buildStack, runtimeNames, type RuntimeName } from '../stack/model.js';
+import { resolveStackOptions, type Settings } from '../stack/options.js';
+import type { Command } from './command.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Bad input is one line: what is wrong and what to use instead. */
+function oneLine(e: unknown): unknown {
+  if (e instanceof UserError && e.exitCode === ExitCode.usage && e.next) {
+    return new UserError({ what: `${e.what}; ${e.next}`, exitCode: e.exitCode, code: e.code, details: e.details });
+  }
+  return e;
+}
+
+export const command: Command = {
+  name: 'render',
+  summary: 'Write the compose file or Kubernetes manifests for a profile',
+  usage: [
+    'render [--runtime compose|kind] [--profile default|dev|prod] [--store minio|seaweedfs|external] [--out DIR] [--json]',
+    '',
+    '  --runtime  compose (default): DIR/docker-compose.yml, DIR/.env (credentials, 0600) and the configs it mounts',
+    '             kind: DIR/kind-cluster.yaml and DIR/manifests/*.yaml (apply with `kubectl apply -f DIR/manifests`)',
+    '  --out      output directory (default ./mop-render/<runtime>-<profile>)',
+    'The prod profile needs an external S3 endpoint: MOP_S3_ENDPOINT=host:port (or --store minio).',
+  ].join('\n'),
+  options: {
+    runtime: { type: 'string' },
+    profile: { type: 'string' },
+    store: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+  },
+  async run(ctx) {
+    try {
+      const runtime = str(ctx.flags.runtime) ?? 'compose';
+      if (!(runtimeNames as string[]).includes(runtime)) {
+        throw usageError(`unknown runtime "${runtime}"; use one of: ${runtimeNames.join(', ')}`);
+      }
+      const flags: Settings = {};
+      if (str(ctx.flags.profile) !== undefined) flags.profile = str(ctx.flags.profile) as Settings['profile'];
+      if (str(ctx.flags.store) !== undefined) flags.store = str(ctx.flags.store) as Settings['store'];
+      const opts = resolveStackOptions(ctx.env, flags);
+      const stack = buildStack(opts);
+      const profile = stack.profile.name;
+      const outDir = resolve(str(ctx.flags.out) ?? `mop-render/${runtime}-${profile}`);
+      const { credentials } = await ensureState(ctx.env);
+      const files = renderFiles({ runtime: runtime as RuntimeName, stack, credentials, outDir });
+      const written = await writeRender(outDir, files);
+      const rel = written.map((w) => relative(outDir, w));
+      const sensitive = new Set(files.filter((f) => f.mode === 0o600).map((f) => f.path));
+
+      ctx.out.result({ runtime, profile, store: stack.store, namespace: runtime === 'kind' ? stack.profile.namespace : undefined, out: outDir, files: rel });
+      const what = runtime === 'compose' ? 'compose file' : `kind cluster config and manifests (namespace ${stack.profile.namespace})`;
+      ctx.out.info(`Rendered the ${what} for profile ${profile} (object store ${stack.store}) into ${outDir}:`);
+      for (const r of rel) ctx.out.info(`  ${r}${sensitive.has(r) ? '   (credentials, mode 0600)' : ''}`);
+      if (runtime === 'compose') ctx.out.info(`Run it: docker compose -f ${outDir}/docker-compose.yml up -d --wait`);
+      else ctx.out.info(`Run it: kind create cluster --config ${outDir}/kind-cluster.yaml && kubectl apply -f ${outDir}/manifests   (README.txt has every step)`);
+      return ExitCode.ok;
+    } catch (e) {
+      throw oneLine(e);
+    }
+  },
+};

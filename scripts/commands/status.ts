@@ -1,0 +1,54 @@
+import type { Command } from './command.js';
+import { ExitCode } from '../lib/errors.js';
+import type { Output } from '../lib/output.js';
+import { current, stackFor } from '../lib/session.js';
+import { isHealthy, type ComponentStatus } from '../runtimes/runtime.js';
+import { secretNames } from '../stack/model.js';
+
+export function printStatus(out: Output, list: ComponentStatus[]): void {
+  out.table(
+    ['COMPONENT', 'STATE', 'HEALTH', 'URL', 'DETAIL'],
+    list.map((s) => [s.name, s.state, s.health, s.url ?? '-', s.detail ?? '']),
+  );
+}
+
+export const command: Command = {
+  name: 'status',
+  summary: 'Show each component: state, health and URL (exit 0 only when all are healthy)',
+  usage: 'status [--json] [--show-secrets]',
+  options: { 'show-secrets': { type: 'boolean', default: false } },
+  async run(ctx) {
+    const { out } = ctx;
+    const { state, runtime } = await current(ctx);
+    const stack = stackFor(ctx, state);
+    const list = await runtime.status(stack);
+    const secrets = ctx.flags['show-secrets'] && state ? state.credentials : undefined;
+    if (!list.length) {
+      out.info(`mop-sandbox is not running (${runtime.name}, project ${runtime.project}). Start it: \`mop-sandbox up\``);
+      out.result({ running: false, healthy: false, runtime: runtime.name, project: runtime.project, components: [] });
+      return ExitCode.failure;
+    }
+    const healthy = list.every(isHealthy);
+    printStatus(out, list);
+    out.info('');
+    out.info(
+      healthy
+        ? `all ${list.length} components healthy (${runtime.name}, project ${runtime.project}, profile ${stack.profile.name})`
+        : `not healthy: ${list.filter((s) => !isHealthy(s)).map((s) => s.name).join(', ')}; see \`mop-sandbox logs <component>\``,
+    );
+    if (secrets) {
+      out.info('');
+      out.table(['CREDENTIAL', 'VALUE'], [['Grafana user', 'admin'], ...secretNames.map((n) => [n, secrets[n]])]);
+    }
+    out.result({
+      running: true,
+      healthy,
+      runtime: runtime.name,
+      project: runtime.project,
+      profile: stack.profile.name,
+      components: list,
+      ...(secrets ? { credentials: { GRAFANA_ADMIN_USER: 'admin', ...secrets } } : {}),
+    });
+    return healthy ? ExitCode.ok : ExitCode.failure;
+  },
+};

@@ -1,0 +1,108 @@
+import type { Command } from './command.js';
+import { ExitCode } from '../lib/errors.js';
+import { preflightError } from '../lib/preflight.js';
+import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor } from '../lib/session.js';
+import { ensureState, loadState, saveState } from '../lib/state.js';
+import { hostUrl } from '../stack/model.js';
+import { isHealthy } from '../runtimes/runtime.js';
+import { parseRuntimeChoice, selectRuntime } from '../runtimes/select.js';
+import { printStatus } from './status.js';
+
+export const command: Command = {
+  name: 'up',
+  summary: 'Check the machine, then start the stack, wait until every component is ready and open Grafana',
+  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--json]',
+  options: {
+    runtime: { type: 'string' },
+    profile: { type: 'string' },
+    timeout: { type: 'string' },
+    'no-open': { type: 'boolean', default: false },
+  },
+  async run(ctx) {
+    const { out, env } = ctx;
+    const began = Date.now();
+    const choice = parseRuntimeChoice(ctx.flags.runtime);
+    const profile = profileFlag(ctx.flags.profile);
+    const readyTimeoutMs = parseDuration(ctx.flags.timeout, '--timeout');
+    const previous = await loadState(env);
+    const stack = stackFor(ctx, previous, profile ? { profile } : {});
+    const { runtime, reason } = await selectRuntime(choice, { exec: ctx.exec, env });
+
+    // Preflight: nothing is created before every check passed.
+    const pre = out.step(`preflight (${runtime.name}: ${reason})`);
+    const checks = await runtime.preflight(stack);
+    const blocking = preflightError(checks);
+    if (blocking) {
+      pre.fail(`${checks.filter((c) => !c.ok && c.severity === 'error').length} failed`);
+      throw blocking;
+    }
+    pre.ok(checks.find((c) => c.id === 'docker')?.detail);
+    for (const c of checks.filter((x) => !x.ok)) out.warn(`${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+
+    // Already running: print the status and change nothing.
+    const existing = await runtime.status(stack);
+    if (existing.length && existing.every(isHealthy)) {
+      out.info(`mop-sandbox is already running (${runtime.name}, project ${runtime.project}); nothing changed.`);
+      printStatus(out, existing);
+      out.result({ alreadyRunning: true, runtime: runtime.name, project: runtime.project, profile: stack.profile.name, components: existing });
+      return ExitCode.ok;
+    }
+
+    const state = await ensureState(env);
+    state.active = {
+      runtime: runtime.name,
+      profile: stack.profile.name,
+      project: runtime.project,
+      startedAt: new Date().toISOString(),
+      hostPorts: Object.fromEntries(stack.published.map((p) => [`${p.component}.${p.name}`, p.hostPort])),
+    };
+    await saveState(state, env);
+
+    let ready;
+    try {
+      ready = await runtime.up(stack, { credentials: state.credentials, signal: ctx.signal, out, readyTimeoutMs });
+    } catch (e) {
+      if (ctx.signal.aborted) {
+        // The runtime removed what it started; nothing remains for `down` but the data volumes.
+        const s = await loadState(env);
+        if (s) {
+          delete s.active;
+          await saveState(s, env);
+        }
+      }
+      throw e;
+    }
+    const seconds = (Date.now() - began) / 1000;
+
+    const rows = stack.components.map((c) => ({ name: c.name, readySeconds: ready[c.name], url: c.oneShot ? undefined : hostUrl(stack, c.name) }));
+    const grafana = hostUrl(stack, 'grafana');
+    const login = {
+      url: grafana,
+      user: 'admin',
+      password: 'run `mop-sandbox credentials` to see it',
+      anonymousViewer: stack.profile.grafanaAnonymousViewer,
+    };
+    out.info('');
+    out.info(`mop-sandbox is up in ${seconds.toFixed(1)}s (${runtime.name}, project ${runtime.project}, profile ${stack.profile.name}).`);
+    out.table(
+      ['COMPONENT', 'READY', 'URL'],
+      rows.map((r) => [r.name, r.readySeconds === undefined ? '-' : `${r.readySeconds.toFixed(1)}s`, r.url ?? '-']),
+    );
+    out.info('');
+    if (grafana) {
+      out.info(`Grafana: ${grafana}`);
+      out.info(
+        `  log in as admin; the password: \`mop-sandbox credentials\`${login.anonymousViewer ? ' (or browse without logging in, as a Viewer)' : ''}`,
+      );
+    }
+    const otlp = stack.published.filter((p) => p.component === 'alloy' && p.name.startsWith('otlp'));
+    if (otlp.length) out.info(`Send OTLP to: ${otlp.map((p) => `${p.name.replace('otlp-', '')} ${p.hostIp}:${p.hostPort}`).join(', ')}`);
+    out.info('Stop: `mop-sandbox down` (keeps data), `mop-sandbox down --purge` (deletes it).');
+    out.result({ alreadyRunning: false, runtime: runtime.name, project: runtime.project, profile: stack.profile.name, seconds, components: rows, grafana: login });
+
+    if (grafana && !ctx.flags['no-open'] && out.mode !== 'json' && hasDisplay(env)) {
+      if (!(await openInBrowser(grafana))) out.warn(`could not open a browser; open ${grafana} yourself`);
+    }
+    return ExitCode.ok;
+  },
+};

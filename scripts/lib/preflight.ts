@@ -1,0 +1,206 @@
+/**
+ * Preflight checks shared by `up` (stops before anything is created) and `doctor` (runs them all, with a fix each):
+ * Docker reachable (and which product answered), compose v2, every host port free, memory for the profile,
+ * the package's config files present.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RuntimeName, Stack } from '../stack/model.js';
+import type { PreflightCheck } from '../runtimes/runtime.js';
+import { ExitCode, UserError } from './errors.js';
+import type { Exec } from './exec.js';
+import { createDocker, inspectEngine, resolveEndpoint, unreachableError, type DockerApi, type DockerEndpoint, type Engine } from './docker.js';
+import { canBind, containerOnPort, describeHolder, findPortHolder, holderFix } from './ports.js';
+
+export interface PreflightDeps {
+  exec: Exec;
+  env: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  /** Injected client (tests); otherwise one is made for the resolved endpoint. */
+  docker?: DockerApi;
+  endpoint?: DockerEndpoint;
+}
+
+export interface DockerCheck {
+  check: PreflightCheck;
+  engine?: Engine;
+  docker?: DockerApi;
+  error?: UserError;
+}
+
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+
+export async function checkDocker(deps: PreflightDeps): Promise<DockerCheck> {
+  const platform = deps.platform ?? process.platform;
+  const endpoint = deps.endpoint ?? resolveEndpoint(deps.env, platform);
+  const title = 'Docker engine reachable';
+  try {
+    const docker = deps.docker ?? createDocker(endpoint, deps.env);
+    const engine = await inspectEngine(docker, endpoint);
+    const via = endpoint.source === 'DOCKER_HOST' ? ' (DOCKER_HOST)' : endpoint.source === 'context' ? ` (context "${endpoint.context}")` : '';
+    return {
+      check: { id: 'docker', title, ok: true, severity: 'error', detail: `${engine.product}, Engine ${engine.version} (API ${engine.apiVersion}) at ${endpoint.host}${via}` },
+      engine,
+      docker,
+    };
+  } catch (e) {
+    const error = e instanceof UserError ? e : unreachableError(endpoint, e, platform);
+    return { check: { id: 'docker', title, ok: false, severity: 'error', detail: `${error.what}${error.why ? `: ${error.why}` : ''}`, fix: error.next }, error };
+  }
+}
+
+export const composeInstallHint =
+  'install compose v2: Docker Desktop, OrbStack and Colima include it; on Linux install the `docker-compose-plugin` package from Docker\'s apt/rpm repository, or put the `docker-compose` v2 binary in ~/.docker/cli-plugins/';
+
+export async function checkCompose(deps: PreflightDeps): Promise<PreflightCheck & { version?: string }> {
+  const title = 'docker compose v2 present';
+  if (!(await deps.exec.which('docker'))) {
+    return { id: 'compose', title, ok: false, severity: 'error', detail: 'the `docker` CLI is not on PATH', fix: `install the Docker CLI, then ${composeInstallHint}` };
+  }
+  const r = await deps.exec.run('docker', ['compose', 'version', '--short'], { env: deps.env, allowFail: true, timeoutMs: 15_000 });
+  const version = r.stdout.trim().replace(/^v/, '');
+  const major = Number(version.split('.')[0]);
+  if (r.exitCode !== 0 || !Number.isFinite(major) || major < 2) {
+    return {
+      id: 'compose',
+      title,
+      ok: false,
+      severity: 'error',
+      detail: r.exitCode !== 0 ? `\`docker compose\` is not available (${(r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.exitCode}`})` : `found compose ${version}, need 2.x`,
+      fix: composeInstallHint,
+    };
+  }
+  return { id: 'compose', title, ok: true, severity: 'error', detail: `compose ${version}`, version };
+}
+
+export const portSetting = (component: string, name: string) => `MOP_PORT_${component.toUpperCase()}_${name.toUpperCase().replace(/-/g, '_')}`;
+
+/**
+ * One check per published port that is taken, or one passing check. Ports held by containers of `ownProject`
+ * count as free (the stack itself is running).
+ */
+export async function checkPorts(
+  stack: Stack,
+  deps: { exec: Exec; docker?: DockerApi; ownProject?: string; platform?: NodeJS.Platform },
+): Promise<PreflightCheck[]> {
+  const failures: PreflightCheck[] = [];
+  const seen = new Map<number, string>();
+  const results = await Promise.all(
+    stack.published.map(async (p) => {
+      const own = deps.docker ? await containerOnPort(deps.docker, p.hostPort, p.hostIp).catch(() => undefined) : undefined;
+      if (own && own.project && own.project === deps.ownProject) return { p, holder: undefined };
+      if (own) return { p, holder: own };
+      if (await canBind(p.hostIp, p.hostPort)) return { p, holder: undefined };
+      return { p, holder: await findPortHolder(p.hostPort, { docker: deps.docker, exec: deps.exec, platform: deps.platform, hostIp: p.hostIp }) };
+    }),
+  );
+  for (const { p, holder } of results) {
+    const key = `${p.component}.${p.name}`;
+    const dup = seen.get(p.hostPort);
+    if (dup) {
+      failures.push({
+        id: `port:${key}`,
+        title: `host port ${p.hostPort} free`,
+        ok: false,
+        severity: 'error',
+        detail: `${key} and ${dup} are both set to host port ${p.hostPort}`,
+        fix: `choose another port: ${portSetting(p.component, p.name)}=<port>`,
+      });
+    }
+    seen.set(p.hostPort, key);
+    if (!holder) continue;
+    failures.push({
+      id: `port:${key}`,
+      title: `host port ${p.hostIp}:${p.hostPort} free (${key})`,
+      ok: false,
+      severity: 'error',
+      detail: `${p.hostIp}:${p.hostPort} (${key}) is taken by ${describeHolder(holder)}`,
+      fix: holderFix(holder, portSetting(p.component, p.name)),
+    });
+  }
+  if (failures.length) return failures;
+  return [{ id: 'ports', title: 'host ports free', ok: true, severity: 'error', detail: `${stack.published.length} ports free on ${stack.bindAddress}` }];
+}
+
+/** "256Mi" | "1Gi" | "512M" | "1G" | plain bytes -> bytes. */
+export function parseBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T)?i?B?$/i.exec(s.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase();
+  const pow: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4 };
+  return n * pow[unit];
+}
+
+export function memoryNeeds(stack: Stack): { requests: number; limits: number } {
+  let requests = 0;
+  let limits = 0;
+  for (const c of stack.components) {
+    requests += parseBytes(c.resources.requests.memory);
+    limits += parseBytes(c.resources.limits.memory);
+  }
+  return { requests, limits };
+}
+
+export function checkMemory(stack: Stack, engine: Pick<Engine, 'memTotal' | 'product'>): PreflightCheck {
+  const { requests, limits } = memoryNeeds(stack);
+  const title = `memory for the ${stack.profile.name} profile`;
+  const fix =
+    engine.product === 'Docker Desktop'
+      ? 'give Docker Desktop more memory (Settings → Resources), or use `--profile dev`'
+      : engine.product === 'Colima'
+        ? 'restart Colima with more memory (`colima stop && colima start --memory 8`), or use `--profile dev`'
+        : engine.product === 'Podman'
+          ? 'give the Podman machine more memory (`podman machine set --memory 8192`), or use `--profile dev`'
+          : 'free memory or use `--profile dev`';
+  if (!engine.memTotal) return { id: 'memory', title, ok: true, severity: 'warn', detail: 'the engine does not report its memory' };
+  if (engine.memTotal < requests) {
+    return { id: 'memory', title, ok: false, severity: 'error', detail: `the engine has ${gib(engine.memTotal)}, the ${stack.profile.name} profile requests ${gib(requests)}`, fix };
+  }
+  if (engine.memTotal < limits) {
+    return {
+      id: 'memory',
+      title,
+      ok: false,
+      severity: 'warn',
+      detail: `the engine has ${gib(engine.memTotal)}: enough for the requests (${gib(requests)}) but not the limits (${gib(limits)}); components may be OOM-killed under load`,
+      fix,
+    };
+  }
+  return { id: 'memory', title, ok: true, severity: 'error', detail: `${gib(engine.memTotal)} available, ${gib(requests)} requested` };
+}
+
+export function checkConfigFiles(stack: Stack, runtime: RuntimeName, dirs: { config: string; dashboards: string }): PreflightCheck {
+  const missing: string[] = [];
+  for (const c of stack.components) {
+    for (const f of c.configFiles) {
+      if (f.runtimes && !f.runtimes.includes(runtime)) continue;
+      const path = join(f.from === 'dashboards' ? dirs.dashboards : dirs.config, f.source);
+      if (!existsSync(path)) missing.push(path);
+    }
+  }
+  const title = 'component config files present';
+  if (missing.length) {
+    return { id: 'config', title, ok: false, severity: 'error', detail: `missing: ${missing.join(', ')}`, fix: 'reinstall the package (`npm install mop-sandbox`); these files ship with it' };
+  }
+  return { id: 'config', title, ok: true, severity: 'error', detail: `all present under ${dirs.config}` };
+}
+
+const codeFor = (id: string) =>
+  id === 'docker' ? 'DOCKER_UNREACHABLE' : id === 'compose' ? 'COMPOSE_MISSING' : id.startsWith('port') ? 'PORT_IN_USE' : id === 'memory' ? 'MEMORY_LOW' : id === 'config' ? 'CONFIG_MISSING' : 'PREFLIGHT_FAILED';
+
+/** The UserError for the failed blocking checks (undefined when none failed). */
+export function preflightError(checks: PreflightCheck[], dockerError?: UserError): UserError | undefined {
+  const failed = checks.filter((c) => !c.ok && c.severity === 'error');
+  if (!failed.length) return undefined;
+  const [first, ...rest] = failed;
+  if (first.id === 'docker' && dockerError && !rest.length) return dockerError;
+  return new UserError({
+    what: failed.length === 1 ? first.detail : `${failed.length} preflight checks failed; nothing was created`,
+    why: failed.length === 1 ? undefined : 'each is listed below with its fix',
+    next: failed.length === 1 ? first.fix : 'fix each, then run the command again (`mop-sandbox doctor` re-checks without starting anything)',
+    details: failed.length === 1 ? [] : failed.map((c) => `✗ ${c.detail}${c.fix ? `\n    fix: ${c.fix}` : ''}`),
+    exitCode: ExitCode.preflight,
+    code: codeFor(first.id),
+  });
+}

@@ -1,0 +1,259 @@
+/**
+ * The compose renderer: one compose file (compose-spec, docker compose v2) from the stack model.
+ * Secrets never appear in the file: each is a required `${MOP_*}` variable, filled from the process
+ * environment (the compose runtime) or from a `.env` file next to the compose file (by hand).
+ */
+import { readFileSync } from 'node:fs';
+import type { Credentials } from '../lib/state.js';
+import { packageRoot } from '../lib/paths.js';
+import { secretNames, type Component, type Dependency, type Stack } from '../stack/model.js';
+import {
+  assertSourceExists,
+  configFilesFor,
+  DASHBOARDS_TARGET,
+  defaultSources,
+  displayPath,
+  GENERATED,
+  listDashboards,
+  mountsDashboards,
+  quantityBytes,
+  quantityCpus,
+  readSource,
+  secretEnvName,
+  type RenderFile,
+  type SourceDirs,
+} from './common.js';
+import { toYaml } from './yaml.js';
+
+export interface ComposePaths {
+  /** The config/ folder, relative to the compose file's directory (or absolute). */
+  config: string;
+  /** The dashboards/ folder. */
+  dashboards: string;
+  /** Build context for locally built images (the package root). */
+  buildContext: string;
+}
+
+export interface ComposeOptions {
+  projectName?: string;
+  paths?: ComposePaths;
+  /** Adds healthcheck.start_interval; needs Docker Engine >= 25 (compose refuses it on older engines). */
+  startInterval?: boolean;
+  /** Where config files are checked for existence (default: the package's config/ and dashboards/). */
+  sources?: SourceDirs;
+  /** Extra header comment lines (how to regenerate this copy). */
+  header?: string[];
+}
+
+/** The committed compose/docker-compose.yml lives one level below the package root. */
+export const committedComposePaths: ComposePaths = { config: '../config', dashboards: '../dashboards', buildContext: '..' };
+
+// A typed subset of the compose spec: catches typos at compile time; the schema test checks the rest.
+interface ComposeHealthcheck {
+  test: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  start_period: string;
+  start_interval?: string;
+}
+interface ComposeMount {
+  type: 'bind' | 'volume';
+  source: string;
+  target: string;
+  read_only?: boolean;
+}
+interface ComposeService {
+  image: string;
+  build?: { context: string; dockerfile: string };
+  entrypoint?: string[];
+  command?: string[];
+  user?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: ComposeMount[];
+  healthcheck?: ComposeHealthcheck;
+  depends_on?: Record<string, { condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' }>;
+  privileged?: boolean;
+  pid?: string;
+  restart: 'no' | 'unless-stopped';
+  deploy?: { resources: { limits: { cpus: number; memory: string } } };
+  labels: Record<string, string>;
+}
+export interface ComposeFile {
+  name: string;
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, { labels: Record<string, string> }>;
+}
+
+/** Compose interpolates `$` everywhere; literal dollars (shell scripts, templates) must be doubled. */
+const literal = (s: string) => s.replace(/\$/g, '$$$$');
+
+export const composeSecretVar = secretEnvName;
+
+function secretRef(name: (typeof secretNames)[number]): string {
+  return `\${${secretEnvName(name)}:?is not set: run mop-sandbox up once or put it in the .env file next to this compose file}`;
+}
+
+/** Healthcheck timings: fast first result (ready checks matter for `up`), tolerant afterwards. */
+function healthcheck(c: Component, startInterval: boolean): ComposeHealthcheck | undefined {
+  if (!c.healthcheck) return undefined;
+  return {
+    test: ['CMD', ...c.healthcheck.map(literal)],
+    interval: '5s',
+    timeout: '3s',
+    retries: 6,
+    start_period: '120s',
+    ...(startInterval ? { start_interval: '1s' } : {}),
+  };
+}
+
+function dependsOn(c: Component, stack: Stack): ComposeService['depends_on'] {
+  const byName = new Map(stack.components.map((x) => [x.name, x]));
+  const out: NonNullable<ComposeService['depends_on']> = {};
+  const condition = (d: Dependency) => {
+    if (d.condition === 'completed') return 'service_completed_successfully' as const;
+    // A component without an in-container health check can only be waited on as started.
+    if (d.condition === 'healthy' && byName.get(d.name)?.healthcheck) return 'service_healthy' as const;
+    return 'service_started' as const;
+  };
+  for (const d of c.dependsOn) if (byName.has(d.name)) out[d.name] = { condition: condition(d) };
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Kubernetes quantity to a docker memory string (binary units, as docker reads them). */
+export function composeMemory(q: string): string {
+  const bytes = quantityBytes(q);
+  if (bytes % 2 ** 30 === 0) return `${bytes / 2 ** 30}G`;
+  if (bytes % 2 ** 20 === 0) return `${bytes / 2 ** 20}M`;
+  if (bytes % 2 ** 10 === 0) return `${bytes / 2 ** 10}K`;
+  return `${bytes}b`;
+}
+
+const portString = (ip: string, host: number, container: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${host}:${container}`;
+
+export function composeDocument(stack: Stack, opts: ComposeOptions = {}): ComposeFile {
+  const paths = opts.paths ?? committedComposePaths;
+  const sources = opts.sources ?? defaultSources();
+  const services: Record<string, ComposeService> = {};
+  const volumes: NonNullable<ComposeFile['volumes']> = {};
+  const project = opts.projectName ?? 'mop-sandbox';
+  const join = (base: string, rel: string) => `${base.replace(/\/+$/, '')}/${rel}`;
+
+  for (const c of stack.components) {
+    const labels = { 'com.mop-sandbox.component': c.name, 'com.mop-sandbox.profile': stack.profile.name };
+    const svc: ComposeService = { image: c.image } as ComposeService;
+    if (c.build) svc.build = { context: paths.buildContext, dockerfile: c.build.dockerfile };
+    if (c.entrypoint) svc.entrypoint = c.entrypoint.map(literal);
+    if (c.args.length || c.runtimeArgs?.compose?.length) svc.command = [...c.args, ...(c.runtimeArgs?.compose ?? [])].map(literal);
+    svc.user = c.user;
+
+    const env = Object.entries(c.env);
+    if (env.length) {
+      svc.environment = Object.fromEntries(env.map(([k, v]) => [k, typeof v === 'string' ? literal(v) : secretRef(v.secret)]));
+    }
+
+    const ports = stack.published.filter((p) => p.component === c.name).map((p) => portString(p.hostIp, p.hostPort, p.containerPort));
+    if (ports.length) svc.ports = ports;
+
+    const mounts: ComposeMount[] = [];
+    if (c.dataDir) {
+      // A fresh named volume copies the image's directory, owner and mode included (tempo/loki 10001, grafana 472),
+      // so non-root images can write to it without a chown step.
+      const vol = `${c.name}-data`;
+      volumes[vol] = { labels: { 'com.mop-sandbox.component': c.name } };
+      mounts.push({ type: 'volume', source: vol, target: c.dataDir });
+    }
+    for (const f of configFilesFor(c, 'compose')) {
+      assertSourceExists(f, sources, c.name);
+      // Long syntax: a missing file fails `up` clearly instead of becoming an empty directory.
+      mounts.push({ type: 'bind', source: join(f.from === 'dashboards' ? paths.dashboards : paths.config, f.source), target: f.target, read_only: true });
+    }
+    if (mountsDashboards(c)) {
+      listDashboards(sources.dashboards);
+      mounts.push({ type: 'bind', source: paths.dashboards, target: DASHBOARDS_TARGET, read_only: true });
+    }
+    if (c.collectsLogs) mounts.push({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true });
+    if (mounts.length) svc.volumes = mounts;
+
+    const hc = healthcheck(c, Boolean(opts.startInterval));
+    if (hc) svc.healthcheck = hc;
+    const deps = dependsOn(c, stack);
+    if (deps) svc.depends_on = deps;
+    if (c.privileged) svc.privileged = true;
+    if (c.hostPid) svc.pid = 'host';
+    svc.restart = c.oneShot ? 'no' : 'unless-stopped';
+    // compose v2 applies deploy.resources.limits to plain containers (no swarm); checked on Engine 20.10.
+    svc.deploy = { resources: { limits: { cpus: quantityCpus(c.resources.limits.cpu), memory: composeMemory(c.resources.limits.memory) } } };
+    svc.labels = labels;
+    services[c.name] = svc;
+  }
+  const doc: ComposeFile = { name: project, services };
+  if (Object.keys(volumes).length) doc.volumes = volumes;
+  return doc;
+}
+
+export function renderCompose(stack: Stack, opts: ComposeOptions = {}): string {
+  const doc = composeDocument(stack, opts);
+  const header = [
+    `${GENERATED}.`,
+    `Profile: ${stack.profile.name}, object store: ${stack.store}.`,
+    ...(opts.header ?? []),
+    'Credentials are required variables, never written here. Set them in the environment or in a .env file',
+    `(mode 0600) next to this file: ${secretNames.map(secretEnvName).join(', ')}.`,
+    'Published ports bind to ' + stack.bindAddress + ' only.',
+  ];
+  return toYaml(doc, header);
+}
+
+/** The .env file for a compose file (mode 0600): the credentials as the variables the compose file requires. */
+export function renderEnvFile(credentials: Credentials): string {
+  return [
+    `# ${GENERATED}. Credentials for mop-sandbox; keep this file private (mode 0600).`,
+    ...secretNames.map((n) => `${secretEnvName(n)}=${credentials[n]}`),
+    '',
+  ].join('\n');
+}
+
+export interface ComposeRenderInput {
+  stack: Stack;
+  credentials: Credentials;
+  projectName?: string;
+  startInterval?: boolean;
+  sources?: SourceDirs;
+  /** Build context (default: the package root, absolute). */
+  buildContext?: string;
+}
+
+/**
+ * A self-contained compose render for `mop-sandbox render --runtime compose --out DIR`:
+ * docker-compose.yml, .env (0600) and copies of the configs and dashboards it mounts.
+ */
+export function composeRenderFiles(input: ComposeRenderInput): RenderFile[] {
+  const sources = input.sources ?? defaultSources();
+  const { stack } = input;
+  const compose = renderCompose(stack, {
+    projectName: input.projectName,
+    paths: { config: './config', dashboards: './dashboards', buildContext: input.buildContext ?? packageRoot },
+    startInterval: input.startInterval,
+    sources,
+    header: ['Run it: docker compose -f docker-compose.yml up -d   (in this folder; .env holds the credentials)'],
+  });
+  const files: RenderFile[] = [
+    { path: 'docker-compose.yml', content: compose },
+    { path: '.env', content: renderEnvFile(input.credentials), mode: 0o600 },
+  ];
+  const seen = new Set<string>();
+  for (const c of stack.components) {
+    for (const f of configFilesFor(c, 'compose')) {
+      const path = displayPath(f);
+      if (seen.has(path)) continue;
+      seen.add(path);
+      files.push({ path, content: readSource(f, sources, c.name) });
+    }
+    if (mountsDashboards(c)) {
+      for (const d of listDashboards(sources.dashboards)) files.push({ path: `dashboards/${d.rel}`, content: readFileSync(d.abs) });
+    }
+  }
+  return files;
+}

@@ -1,0 +1,478 @@
+/**
+ * The Kubernetes renderer: plain manifests (no Helm, no CRDs) that `kubectl apply -f DIR` accepts.
+ * Same short Service names as compose (`tempo`, `mimir`, ...) in the profile's namespace, the same config
+ * files (as ConfigMaps), credentials from one Secret, and probes, resources and volumes from the model.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { DaemonSet, Deployment, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { Job } from 'kubernetes-types/batch/v1.js';
+import type {
+  ConfigMap,
+  Container,
+  ContainerPort,
+  EnvVar,
+  Namespace,
+  PersistentVolumeClaim,
+  PersistentVolumeClaimSpec,
+  PodSpec,
+  PodTemplateSpec,
+  Probe,
+  Secret,
+  Service,
+  ServiceAccount,
+  ServicePort,
+  Volume,
+  VolumeMount,
+  VolumeProjection,
+} from 'kubernetes-types/core/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule } from 'kubernetes-types/rbac/v1.js';
+import type { Credentials } from '../lib/state.js';
+import { secretNames, type Component, type Stack } from '../stack/model.js';
+import {
+  configFilesFor,
+  DASHBOARDS_TARGET,
+  defaultSources,
+  GENERATED,
+  listDashboards,
+  mountsDashboards,
+  parseUser,
+  readSource,
+  SECRET_NAME,
+  secretEnvName,
+  type RenderFile,
+  type SourceDirs,
+} from './common.js';
+import { assignNodePorts, nodePortKey } from './kind.js';
+import { toYamlDocs } from './yaml.js';
+
+export type KubeObject =
+  | Namespace
+  | ServiceAccount
+  | ClusterRole
+  | ClusterRoleBinding
+  | Secret
+  | ConfigMap
+  | PersistentVolumeClaim
+  | Service
+  | Deployment
+  | StatefulSet
+  | DaemonSet
+  | Job;
+
+export interface KubernetesOptions {
+  /** When given, the `mop-credentials` Secret is rendered with these values (write that file 0600). */
+  credentials?: Credentials;
+  sources?: SourceDirs;
+}
+
+/** One manifest file: objects kubectl applies together. Files are numbered so the Namespace comes first. */
+export interface ManifestGroup {
+  file: string;
+  objects: KubeObject[];
+  /** Holds credentials: write with mode 0600. */
+  sensitive?: boolean;
+}
+
+const PART_OF = 'mop-sandbox';
+/** Client-side `kubectl apply` copies each object into an annotation limited to 256 KiB; stay well below. */
+export const CONFIGMAP_BUDGET = 200 * 1024;
+/** The API server's hard limit for a ConfigMap's data. */
+export const CONFIGMAP_LIMIT = 1024 * 1024;
+
+const labelsFor = (name: string): Record<string, string> => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': PART_OF });
+const meta = (name: string, namespace: string | undefined, component: string): ObjectMeta => ({
+  name,
+  ...(namespace ? { namespace } : {}),
+  labels: labelsFor(component),
+});
+
+const checksum = (parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+
+/** ConfigMap keys allow [-._a-zA-Z0-9]; subfolders come back through `items[].path`. */
+const configMapKey = (rel: string) => rel.replace(/[^-._a-zA-Z0-9]/g, '_');
+
+const basename = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+function portName(c: Component, port: number): string | number {
+  return c.ports.find((p) => p.port === port)?.name ?? port;
+}
+
+function probes(c: Component): Pick<Container, 'startupProbe' | 'readinessProbe' | 'livenessProbe'> {
+  if (!c.readiness) return {};
+  const httpGet = { path: c.readiness.path, port: portName(c, c.readiness.port) };
+  const probe = (p: Omit<Probe, 'httpGet'>): Probe => ({ httpGet: { ...httpGet }, ...p });
+  return {
+    // Up to 5 minutes to start (first image start, ring joins); then ready checks every 5 s; liveness is lenient
+    // because /ready answers 503 during transient ring changes, which is no reason to restart.
+    startupProbe: probe({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 }),
+    readinessProbe: probe({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }),
+    livenessProbe: probe({ periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 8 }),
+  };
+}
+
+function env(c: Component): EnvVar[] {
+  return Object.entries(c.env).map(([name, v]) =>
+    typeof v === 'string' ? { name, value: v } : { name, valueFrom: { secretKeyRef: { name: SECRET_NAME, key: secretEnvName(v.secret) } } },
+  );
+}
+
+function storageSize(stack: Stack, c: Component): string {
+  const size = stack.profile.storage[c.name];
+  return size && size !== '0' ? size : '1Gi';
+}
+
+const claimSpec = (size: string): PersistentVolumeClaimSpec => ({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } });
+
+/** How a component's data directory is backed on Kubernetes. */
+function dataVolumeKind(c: Component): 'claimTemplate' | 'claim' | 'emptyDir' | 'none' {
+  if (!c.dataDir) return 'none';
+  if (c.workload === 'StatefulSet') return 'claimTemplate';
+  // One replica: a PersistentVolumeClaim keeps data across restarts. Several replicas (Alloy) must not share
+  // a write-ahead log, and DaemonSets/Jobs keep nothing: an emptyDir each.
+  if (c.workload === 'Deployment' && c.replicas === 1) return 'claim';
+  return 'emptyDir';
+}
+
+/** Headless Services named by a component's Kubernetes args (`--cluster.join-addresses=alloy-cluster:12345`). */
+function peerServices(c: Component): { name: string; port: number }[] {
+  const out: { name: string; port: number }[] = [];
+  for (const a of c.runtimeArgs?.kind ?? []) {
+    const m = /^--cluster\.join-addresses=(.+)$/.exec(a);
+    if (!m) continue;
+    for (const addr of m[1].split(',')) {
+      const hp = /^([a-z0-9-]+):(\d+)$/.exec(addr.trim());
+      if (hp && hp[1] !== c.name) out.push({ name: hp[1], port: Number(hp[2]) });
+    }
+  }
+  return out;
+}
+
+interface BuildContext {
+  stack: Stack;
+  ns: string;
+  sources: SourceDirs;
+  nodePorts: Map<string, number>;
+  dashboardMaps: { name: string; items: { key: string; path: string }[] }[];
+  dashboardsChecksum: string;
+}
+
+/** Kubernetes has no depends_on; a component that needs its buckets waits for them in an init container. */
+function waitForBuckets(c: Component, ctx: BuildContext): Container[] {
+  const { stack } = ctx;
+  const job = stack.components.find((x) => x.oneShot && c.dependsOn.some((d) => d.name === x.name && d.condition === 'completed'));
+  if (!job) return [];
+  const mine = stack.buckets.filter((b) => b.usedBy === c.name).map((b) => b.name);
+  const names = mine.length ? mine : stack.buckets.map((b) => b.name);
+  const scheme = stack.s3.insecure ? 'http' : 'https';
+  const script = [
+    `until mc alias set store ${scheme}://${stack.s3.endpoint} "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null 2>&1 && ${names
+      .map((b) => `mc ls "store/${b}" >/dev/null 2>&1`)
+      .join(' && ')}; do echo "waiting for bucket(s) ${names.join(' ')}"; sleep 2; done`,
+    'echo "buckets ready"',
+  ].join('; ');
+  const user = parseUser(job.user);
+  return [
+    {
+      name: 'wait-for-buckets',
+      image: job.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['/bin/sh', '-c'],
+      args: [script],
+      env: env(job),
+      resources: { requests: { ...job.resources.requests }, limits: { ...job.resources.limits } },
+      securityContext: { runAsUser: user.uid, runAsGroup: user.gid },
+    },
+  ];
+}
+
+function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<string, string>): PodTemplateSpec {
+  const user = parseUser(c.user);
+  const volumes: Volume[] = [];
+  const mounts: VolumeMount[] = [];
+  const kindFiles = configFilesFor(c, 'kind');
+  if (kindFiles.length) {
+    volumes.push({ name: 'config', configMap: { name: `${c.name}-config` } });
+    for (const f of kindFiles) mounts.push({ name: 'config', mountPath: f.target, subPath: basename(f.source), readOnly: true });
+  }
+  if (mountsDashboards(c)) {
+    const sources: VolumeProjection[] = ctx.dashboardMaps.map((m) => ({ configMap: { name: m.name, items: m.items } }));
+    volumes.push({ name: 'dashboards', projected: { sources } });
+    mounts.push({ name: 'dashboards', mountPath: DASHBOARDS_TARGET, readOnly: true });
+  }
+  const data = dataVolumeKind(c);
+  if (data === 'claim') volumes.push({ name: 'data', persistentVolumeClaim: { claimName: `${c.name}-data` } });
+  if (data === 'emptyDir') volumes.push({ name: 'data', emptyDir: { sizeLimit: storageSize(ctx.stack, c) } });
+  if (data !== 'none') mounts.push({ name: 'data', mountPath: c.dataDir! });
+
+  const ports: ContainerPort[] = c.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' }));
+  const container: Container = {
+    name: c.name,
+    image: c.image,
+    // Pinned tags never change; the locally built demo image is loaded with `kind load docker-image`.
+    imagePullPolicy: 'IfNotPresent',
+    ...(c.entrypoint ? { command: c.entrypoint } : {}),
+    ...(c.args.length || c.runtimeArgs?.kind?.length ? { args: [...c.args, ...(c.runtimeArgs?.kind ?? [])] } : {}),
+    ...(ports.length ? { ports } : {}),
+    ...(Object.keys(c.env).length ? { env: env(c) } : {}),
+    resources: { requests: { ...c.resources.requests }, limits: { ...c.resources.limits } },
+    ...probes(c),
+    ...(c.privileged ? { securityContext: { privileged: true, appArmorProfile: { type: 'Unconfined' } } } : {}),
+    ...(mounts.length ? { volumeMounts: mounts } : {}),
+  };
+  const rbac = needsRbac(c);
+  const spec: PodSpec = {
+    ...(rbac ? { serviceAccountName: c.name } : { automountServiceAccountToken: false }),
+    // Compose has no service-link variables (TEMPO_PORT=tcp://...); keep the environments identical.
+    enableServiceLinks: false,
+    ...(c.hostPid ? { hostPID: true } : {}),
+    securityContext: { runAsUser: user.uid, runAsGroup: user.gid, ...(user.uid !== 0 ? { fsGroup: user.gid } : {}) },
+    ...(c.oneShot ? { restartPolicy: 'OnFailure' } : {}),
+    ...(() => {
+      const init = waitForBuckets(c, ctx);
+      return init.length ? { initContainers: init } : {};
+    })(),
+    containers: [container],
+    ...(volumes.length ? { volumes } : {}),
+  };
+  const sums = Object.keys(configMapData).length || mountsDashboards(c);
+  return {
+    metadata: {
+      labels: labelsFor(c.name),
+      // Changing a config file changes this, so `kubectl apply` restarts the pods that read it.
+      ...(sums
+        ? { annotations: { 'mop-sandbox/config-checksum': checksum([...Object.entries(configMapData).flat(), mountsDashboards(c) ? ctx.dashboardsChecksum : '']) } }
+        : {}),
+    },
+    spec,
+  };
+}
+
+const needsRbac = (c: Component) => Boolean(c.collectsLogs || c.hostPid);
+
+function rbacRules(c: Component): PolicyRule[] {
+  const read = ['get', 'list', 'watch'];
+  if (c.collectsLogs) {
+    // discovery.kubernetes (pods, services, endpoints, endpointslices, nodes, namespaces) and loki.source.kubernetes (pods/log).
+    return [
+      { apiGroups: [''], resources: ['pods', 'pods/log', 'nodes', 'services', 'endpoints', 'namespaces'], verbs: read },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+    ];
+  }
+  // OBI's Kubernetes metadata decoration.
+  return [
+    { apiGroups: [''], resources: ['pods', 'services', 'nodes'], verbs: read },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: read },
+  ];
+}
+
+function rbacObjects(stack: Stack, ns: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const c of stack.components.filter(needsRbac)) {
+    const clusterName = `${PART_OF}-${ns}-${c.name}`;
+    const sa: ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(c.name, ns, c.name) };
+    const role: ClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(clusterName, undefined, c.name), rules: rbacRules(c) };
+    const binding: ClusterRoleBinding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: meta(clusterName, undefined, c.name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
+      subjects: [{ kind: 'ServiceAccount', name: c.name, namespace: ns }],
+    };
+    out.push(sa, role, binding);
+  }
+  return out;
+}
+
+/** Dashboards as ConfigMaps, split so each stays under CONFIGMAP_BUDGET (mounted together as one projected volume). */
+function dashboardConfigMaps(ns: string, sources: SourceDirs): { maps: ConfigMap[]; refs: BuildContext['dashboardMaps']; sum: string } {
+  const files = listDashboards(sources.dashboards).map((d) => ({ ...d, key: configMapKey(d.rel), text: readFileSync(d.abs, 'utf8') }));
+  const keys = new Set<string>();
+  for (const f of files) {
+    if (keys.has(f.key)) throw new Error(`two dashboards map to the same ConfigMap key "${f.key}"; rename one of them`);
+    keys.add(f.key);
+    if (Buffer.byteLength(f.text) > CONFIGMAP_LIMIT - 1024) throw new Error(`dashboard ${f.rel} is larger than a ConfigMap can hold (1 MiB)`);
+  }
+  const chunks: (typeof files)[] = [[]];
+  let size = 0;
+  for (const f of files) {
+    const cost = JSON.stringify(f.text).length + f.key.length + 8;
+    if (size + cost > CONFIGMAP_BUDGET && chunks[chunks.length - 1].length) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1].push(f);
+    size += cost;
+  }
+  const maps: ConfigMap[] = [];
+  const refs: BuildContext['dashboardMaps'] = [];
+  chunks.forEach((chunk, i) => {
+    const name = `grafana-dashboards-${i + 1}`;
+    maps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name, ns, 'grafana'), data: Object.fromEntries(chunk.map((f) => [f.key, f.text])) });
+    refs.push({ name, items: chunk.map((f) => ({ key: f.key, path: f.rel })) });
+  });
+  return { maps, refs, sum: checksum(files.flatMap((f) => [f.rel, f.text])) };
+}
+
+function services(c: Component, ctx: BuildContext): Service[] {
+  const { ns, stack, nodePorts } = ctx;
+  if (!c.ports.length || c.oneShot) return [];
+  const selector = labelsFor(c.name);
+  const all: ServicePort[] = c.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: 'TCP' }));
+  const out: Service[] = [
+    // The in-cluster name: the same short name as in compose, every port (gossip included, for memberlist joins).
+    { apiVersion: 'v1', kind: 'Service', metadata: meta(c.name, ns, c.name), spec: { type: 'ClusterIP', selector, ports: all } },
+  ];
+  const published = stack.published.filter((p) => p.component === c.name);
+  if (published.length) {
+    // Only what compose publishes reaches the node (and, through kind's port mappings, 127.0.0.1 on the host).
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(`${c.name}-nodeport`, ns, c.name),
+      spec: {
+        type: 'NodePort',
+        selector,
+        ports: published.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, nodePort: nodePorts.get(nodePortKey(p))!, protocol: 'TCP' })),
+      },
+    });
+  }
+  for (const peer of peerServices(c)) {
+    const name = c.ports.find((p) => p.port === peer.port)?.name ?? 'peer';
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(peer.name, ns, c.name),
+      // Headless, and listing pods before they are ready: cluster peers must find each other to become ready.
+      spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector, ports: [{ name, port: peer.port, targetPort: name, protocol: 'TCP' }] },
+    });
+  }
+  return out;
+}
+
+function workload(c: Component, ctx: BuildContext, configMapData: Record<string, string>): KubeObject {
+  const { ns, stack } = ctx;
+  const metadata = meta(c.name, ns, c.name);
+  const template = podTemplate(c, ctx, configMapData);
+  const selector = { matchLabels: labelsFor(c.name) };
+  switch (c.workload) {
+    case 'StatefulSet': {
+      const sts: StatefulSet = {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata,
+        spec: {
+          serviceName: c.name,
+          replicas: c.replicas,
+          // Rings (memberlist) need no ordered start; parallel start makes a cold `up` faster.
+          podManagementPolicy: 'Parallel',
+          selector,
+          template,
+          ...(c.dataDir
+            ? { volumeClaimTemplates: [{ metadata: { name: 'data', labels: labelsFor(c.name) }, spec: claimSpec(storageSize(stack, c)) }] }
+            : {}),
+        },
+      };
+      return sts;
+    }
+    case 'Deployment': {
+      const dep: Deployment = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata,
+        spec: {
+          replicas: c.replicas,
+          // A ReadWriteOnce volume (and Grafana's SQLite) must not be shared by an old and a new pod.
+          ...(dataVolumeKind(c) === 'claim' ? { strategy: { type: 'Recreate' } } : {}),
+          selector,
+          template,
+        },
+      };
+      return dep;
+    }
+    case 'DaemonSet': {
+      const ds: DaemonSet = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata, spec: { selector, template } };
+      return ds;
+    }
+    case 'Job': {
+      const job: Job = { apiVersion: 'batch/v1', kind: 'Job', metadata, spec: { backoffLimit: 20, template } };
+      return job;
+    }
+  }
+}
+
+/** Every manifest, grouped into the files `render` writes (numbered: kubectl applies a directory in name order). */
+export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}): ManifestGroup[] {
+  const ns = stack.profile.namespace;
+  const sources = opts.sources ?? defaultSources();
+  const groups: ManifestGroup[] = [];
+  const privileged = stack.components.some((c) => c.privileged || c.hostPid);
+  const namespace: Namespace = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: ns,
+      labels: {
+        'app.kubernetes.io/part-of': PART_OF,
+        // Baseline Pod Security unless OBI (privileged, hostPID) is part of the stack.
+        'pod-security.kubernetes.io/enforce': privileged ? 'privileged' : 'baseline',
+      },
+    },
+  };
+  groups.push({ file: '00-namespace.yaml', objects: [namespace] });
+  const rbac = rbacObjects(stack, ns);
+  if (rbac.length) groups.push({ file: '01-rbac.yaml', objects: rbac });
+  if (opts.credentials) {
+    const secret: Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(SECRET_NAME, ns, PART_OF),
+      type: 'Opaque',
+      stringData: Object.fromEntries(secretNames.map((n) => [secretEnvName(n), opts.credentials![n]])),
+    };
+    groups.push({ file: '02-secret.yaml', objects: [secret], sensitive: true });
+  }
+  const ctx: BuildContext = { stack, ns, sources, nodePorts: assignNodePorts(stack), dashboardMaps: [], dashboardsChecksum: '' };
+  if (stack.components.some(mountsDashboards)) {
+    const d = dashboardConfigMaps(ns, sources);
+    ctx.dashboardMaps = d.refs;
+    ctx.dashboardsChecksum = d.sum;
+    groups.push({ file: '03-dashboards.yaml', objects: d.maps });
+  }
+  stack.components.forEach((c, i) => {
+    const objects: KubeObject[] = [];
+    const files = configFilesFor(c, 'kind');
+    const data: Record<string, string> = {};
+    for (const f of files) {
+      const key = basename(f.source);
+      if (key in data) throw new Error(`${c.name}: two config files share the name ${key}; ConfigMap keys are file names`);
+      data[key] = readSource(f, sources, c.name);
+    }
+    if (files.length) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${c.name}-config`, ns, c.name), data } satisfies ConfigMap);
+    if (dataVolumeKind(c) === 'claim') {
+      objects.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta(`${c.name}-data`, ns, c.name), spec: claimSpec(storageSize(stack, c)) } satisfies PersistentVolumeClaim);
+    }
+    objects.push(...services(c, ctx));
+    objects.push(workload(c, ctx, data));
+    groups.push({ file: `${String(10 + i).padStart(2, '0')}-${c.name}.yaml`, objects });
+  });
+  return groups;
+}
+
+export function kubernetesObjects(stack: Stack, opts: KubernetesOptions = {}): KubeObject[] {
+  return kubernetesManifests(stack, opts).flatMap((g) => g.objects);
+}
+
+export function renderManifest(group: ManifestGroup, stack: Stack): string {
+  return toYamlDocs(group.objects, [`${GENERATED}.`, `Profile: ${stack.profile.name}, namespace: ${stack.profile.namespace}.`]);
+}
+
+/** The manifests as files under `manifests/`. */
+export function kubernetesFiles(stack: Stack, opts: KubernetesOptions = {}): RenderFile[] {
+  return kubernetesManifests(stack, opts).map((g) => ({
+    path: `manifests/${g.file}`,
+    content: renderManifest(g, stack),
+    ...(g.sensitive ? { mode: 0o600 } : {}),
+  }));
+}

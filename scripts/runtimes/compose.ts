@@ -1,0 +1,566 @@
+/**
+ * The docker compose runtime: `docker compose -p <project> -f <stateDir>/compose/docker-compose.yml ...` (v2) through
+ * the exec wrapper to create things, dockerode to look at them (states, health, logs, port holders) and to remove
+ * them by the compose project label, so `down` works even when the compose file is gone or the stack is broken.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { secretNames, type Component, type ComponentName, type Stack } from '../stack/model.js';
+import { renderCompose } from '../render/compose.js';
+import { secretEnvName } from '../render/common.js';
+import { configDir, dashboardsDir, packageRoot } from '../lib/paths.js';
+import { stateDir, type Credentials } from '../lib/state.js';
+import { CommandFailed, stderrTail, type Exec } from '../lib/exec.js';
+import { ExitCode, UserError, usageError } from '../lib/errors.js';
+import {
+  containerName,
+  createDocker,
+  demuxLogs,
+  inspectEngine,
+  logTail,
+  resolveEndpoint,
+  supportsStartInterval,
+  unreachableError,
+  type ContainerSummary,
+  type DockerApi,
+  type DockerEndpoint,
+  type Engine,
+} from '../lib/docker.js';
+import { checkCompose, checkConfigFiles, checkDocker, checkMemory, checkPorts } from '../lib/preflight.js';
+import { httpProbe, NotReady, waitForReady, type Observation } from './readiness.js';
+import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTimes, Runtime, RuntimeDeps, UpContext } from './runtime.js';
+
+export const projectLabel = 'com.docker.compose.project';
+export const serviceLabel = 'com.docker.compose.service';
+export const componentLabel = 'com.mop-sandbox.component';
+export const defaultProject = 'mop-sandbox';
+export const defaultReadyTimeoutMs = 180_000;
+const logLines = 50;
+
+/** The compose project name: MOP_PROJECT (tests run several side by side) or "mop-sandbox". */
+export function projectName(env: NodeJS.ProcessEnv): string {
+  const p = env.MOP_PROJECT || defaultProject;
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(p)) {
+    throw usageError(`MOP_PROJECT="${p}" is not a valid compose project name`, 'use lowercase letters, digits, "-" and "_", starting with a letter or digit');
+  }
+  return p;
+}
+
+export const composeFilePath = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'compose', 'docker-compose.yml');
+
+/** Credentials reach compose as process environment (the compose file names them as required variables). */
+export function credentialEnv(credentials: Credentials): Record<string, string> {
+  return Object.fromEntries(secretNames.map((n) => [secretEnvName(n), credentials[n]]));
+}
+
+/** The host to probe published ports on: the engine's host for a remote engine, else the bind address. */
+export function probeHost(endpoint: DockerEndpoint, hostIp: string): string {
+  if (/^(tcp|ssh|https?):/.test(endpoint.host)) {
+    try {
+      return new URL(endpoint.host).hostname;
+    } catch {
+      /* fall through */
+    }
+  }
+  if (hostIp === '0.0.0.0' || hostIp === '') return '127.0.0.1';
+  if (hostIp === '::') return '[::1]';
+  return hostIp.includes(':') ? `[${hostIp}]` : hostIp;
+}
+
+/** The host port a container publishes for a container port, from the list API. */
+export function publishedPort(c: ContainerSummary, containerPort: number): { ip: string; port: number } | undefined {
+  const p = c.Ports?.find((x) => x.PrivatePort === containerPort && x.Type === 'tcp' && x.PublicPort);
+  return p ? { ip: p.IP ?? '0.0.0.0', port: p.PublicPort! } : undefined;
+}
+
+/** Pulls that will not succeed on retry. */
+const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|repository does not exist|invalid reference/i;
+
+type HttpProbe = typeof httpProbe;
+
+export interface ComposeRuntimeDeps extends RuntimeDeps {
+  /** Injected readiness probe (unit tests). */
+  http?: HttpProbe;
+  /** Poll interval while waiting (ms). */
+  intervalMs?: number;
+}
+
+export function createComposeRuntime(deps: ComposeRuntimeDeps) {
+  const { exec, env } = deps;
+  const platform = deps.platform ?? process.platform;
+  const project = projectName(env);
+  const endpoint = resolveEndpoint(env, platform);
+  const file = composeFilePath(env);
+  const http = deps.http ?? httpProbe;
+  let docker: DockerApi | undefined = deps.docker;
+  let engine: Engine | undefined;
+
+  const client = (): DockerApi => (docker ??= createDocker(endpoint, env));
+
+  async function getEngine(): Promise<Engine> {
+    if (engine) return engine;
+    try {
+      engine = await inspectEngine(client(), endpoint);
+      return engine;
+    } catch (e) {
+      throw unreachableError(endpoint, e, platform);
+    }
+  }
+
+  const base = () => ['compose', '-p', project, '-f', file];
+
+  async function projectContainers(): Promise<ContainerSummary[]> {
+    try {
+      return await client().listContainers({ all: true, filters: { label: [`${projectLabel}=${project}`] } });
+    } catch (e) {
+      throw unreachableError(endpoint, e, platform);
+    }
+  }
+
+  const byService = (list: ContainerSummary[]) => {
+    const m = new Map<string, ContainerSummary[]>();
+    for (const c of list) {
+      const s = c.Labels?.[serviceLabel];
+      if (s) m.set(s, [...(m.get(s) ?? []), c]);
+    }
+    return m;
+  };
+
+  async function render(stack: Stack): Promise<void> {
+    const eng = await getEngine();
+    const yaml = renderCompose(stack, {
+      projectName: project,
+      paths: { config: configDir, dashboards: dashboardsDir, buildContext: packageRoot },
+      startInterval: supportsStartInterval(eng),
+      header: [`Written by \`mop-sandbox up\` for project "${project}"; configs are mounted from ${configDir}.`],
+    });
+    await mkdir(join(stateDir(env), 'compose'), { recursive: true, mode: 0o700 });
+    await writeFile(file, yaml, { mode: 0o644 });
+  }
+
+  /** Builds what is built locally, pulls what is missing (never re-pulls a pinned image that is present). */
+  async function prepareImages(stack: Stack, ctx: UpContext, composeEnv: NodeJS.ProcessEnv): Promise<void> {
+    const seen = new Set<string>();
+    const toBuild: Component[] = [];
+    const toPull: Component[] = [];
+    for (const c of stack.components) {
+      if (c.build) {
+        toBuild.push(c);
+        continue;
+      }
+      if (seen.has(c.image)) continue;
+      seen.add(c.image);
+      const present = await client()
+        .getImage(c.image)
+        .inspect()
+        .then(() => true)
+        .catch(() => false);
+      if (!present) toPull.push(c);
+    }
+    if (!toPull.length && !toBuild.length) {
+      ctx.out.step(`images: all ${seen.size} present locally`).ok('no pull needed');
+      return;
+    }
+    const steps = ctx.out.group([...toPull.map((c) => `pull ${c.image}`), ...toBuild.map((c) => `build ${c.image}`)]);
+    const failures: { c: Component; err: CommandFailed }[] = [];
+    const pullOne = async (c: Component, i: number) => {
+      const started = Date.now();
+      for (let attempt = 1; ; attempt++) {
+        const r = await exec.run('docker', [...base(), 'pull', '--quiet', c.name], { env: composeEnv, signal: ctx.signal, allowFail: true });
+        if (r.exitCode === 0) return steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
+        if (ctx.signal.aborted) return steps[i].fail('interrupted');
+        if (attempt >= 3 || definitivePull.test(r.stderr)) {
+          steps[i].fail(stderrTail(r.stderr, 1));
+          failures.push({ c, err: new CommandFailed(`docker ${[...base(), 'pull', c.name].join(' ')}`, r.exitCode, r.stderr, r.stdout) });
+          return;
+        }
+        steps[i].update(`retrying (attempt ${attempt + 1} of 3)`);
+        await new Promise((res) => setTimeout(res, 2000 * attempt));
+      }
+    };
+    // A few pulls at a time: parallel enough to fill the link, few enough to show progress.
+    const queue = toPull.map((c, i) => () => pullOne(c, i));
+    await Promise.all(
+      Array.from({ length: Math.min(4, queue.length) }, async () => {
+        for (let job = queue.shift(); job; job = queue.shift()) await job();
+      }),
+    );
+    for (const [j, c] of toBuild.entries()) {
+      const i = toPull.length + j;
+      if (failures.length || ctx.signal.aborted) {
+        steps[i].fail('skipped');
+        continue;
+      }
+      const started = Date.now();
+      const r = await exec.run('docker', [...base(), 'build', c.name], { env: composeEnv, signal: ctx.signal, allowFail: true });
+      if (r.exitCode === 0) steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
+      else {
+        steps[i].fail(ctx.signal.aborted ? 'interrupted' : stderrTail(r.stderr, 1));
+        if (!ctx.signal.aborted) {
+          throw new UserError({
+            what: `building the ${c.name} image failed`,
+            why: stderrTail(r.stderr, 1),
+            details: stderrTail(r.stderr, 20).split('\n'),
+            next: `set MOP_IMAGE_${c.name.toUpperCase()} to a prebuilt image, or run \`docker compose -f ${file} build ${c.name}\` to see the whole build`,
+            exitCode: ExitCode.failure,
+            code: 'IMAGE_BUILD_FAILED',
+          });
+        }
+      }
+    }
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('interrupted');
+    if (failures.length) {
+      const [first] = failures;
+      throw new UserError({
+        what: `could not pull ${failures.map((f) => f.c.image).join(', ')}`,
+        why: stderrTail(first.err.stderr, 1),
+        details: failures.flatMap((f) => [`${f.c.name} (${f.c.image}):`, ...stderrTail(f.err.stderr, 5).split('\n').map((l) => `  ${l}`)]),
+        next:
+          'check the network and `docker login`; behind a mirror set MOP_REGISTRY_MIRROR=<host>/; offline, load the images first (`docker load`) or point MOP_IMAGE_<COMPONENT> at images you have',
+        exitCode: ExitCode.preflight,
+        code: 'IMAGE_PULL_FAILED',
+      });
+    }
+  }
+
+  /** One look at every pending component: container state, then the HTTP readiness probe on its published port. */
+  async function observe(stack: Stack, pending: ComponentName[]): Promise<Map<ComponentName, Observation>> {
+    const services = byService(await projectContainers());
+    const out = new Map<ComponentName, Observation>();
+    await Promise.all(
+      pending.map(async (name) => {
+        const c = stack.components.find((x) => x.name === name)!;
+        const containers = services.get(name) ?? [];
+        if (!containers.length) {
+          const deps = c.dependsOn.map((d) => d.name).filter((d) => stack.components.some((x) => x.name === d));
+          out.set(name, { kind: 'waiting', detail: deps.length ? `waiting for ${deps.join(', ')}` : 'being created' });
+          return;
+        }
+        const results = await Promise.all(containers.map((s) => observeContainer(stack, c, s)));
+        out.set(name, results.find((r) => r.kind === 'failed') ?? results.find((r) => r.kind === 'waiting') ?? { kind: 'ready' });
+      }),
+    );
+    return out;
+  }
+
+  async function observeContainer(stack: Stack, c: Component, s: ContainerSummary): Promise<Observation> {
+    if (s.State === 'created') {
+      const deps = c.dependsOn.map((d) => d.name);
+      return { kind: 'waiting', detail: deps.length ? `waiting for ${deps.join(', ')}` : 'created' };
+    }
+    const d = await client().getContainer(s.Id).inspect();
+    // "Exited (7) 2 seconds ago", "Restarting (7) 1 second ago": the last exit code even after a restart.
+    const code = Number(/\((\d+)\)/.exec(s.Status)?.[1] ?? d.State.ExitCode);
+    if (s.State === 'exited' || s.State === 'dead') {
+      if (c.oneShot && code === 0) return { kind: 'ready' };
+      if (d.State.OOMKilled) return { kind: 'failed', reason: 'was killed for using too much memory (OOM)', exitCode: code };
+      return { kind: 'failed', reason: `exited with code ${code}`, exitCode: code };
+    }
+    // restart: unless-stopped brings a crashed component back; a second crash (or a restart in progress after
+    // the first) is a crash loop, and waiting longer will not help.
+    if (d.RestartCount >= 2 || (s.State === 'restarting' && d.RestartCount >= 1)) {
+      const last = s.State === 'restarting' ? `, last exit code ${code}` : '';
+      return { kind: 'failed', reason: `keeps crashing (restarted ${d.RestartCount} times${last})`, exitCode: s.State === 'restarting' ? code : undefined };
+    }
+    if (s.State === 'restarting') return { kind: 'waiting', detail: `restarting after exit code ${code}`, started: true };
+    if (s.State !== 'running') return { kind: 'waiting', detail: s.State, started: true };
+    if (c.oneShot) return { kind: 'waiting', detail: 'running', started: true };
+    if (c.readiness) {
+      const pub = publishedPort(s, c.readiness.port);
+      if (pub) {
+        const url = `http://${probeHost(endpoint, pub.ip)}:${pub.port}${c.readiness.path}`;
+        const r = await http(url);
+        if (r.status !== undefined && r.status >= 200 && r.status < 300) return { kind: 'ready' };
+        // A crash loop can look "running" between restarts.
+        if (/\(unhealthy\)/.test(s.Status)) return { kind: 'waiting', detail: `unhealthy (${r.status ? `HTTP ${r.status}` : r.error})`, started: true };
+        return { kind: 'waiting', detail: `starting (${r.status ? `HTTP ${r.status}` : r.error} from ${c.readiness.path})`, started: true };
+      }
+    }
+    if (c.healthcheck) {
+      if (/\(healthy\)/.test(s.Status)) return { kind: 'ready' };
+      return { kind: 'waiting', detail: /\(unhealthy\)/.test(s.Status) ? 'unhealthy' : 'health: starting', started: true };
+    }
+    return { kind: 'ready' };
+  }
+
+  async function removeContainersAndNetworks(): Promise<{ containers: number; networks: number }> {
+    const d = client();
+    const list = await projectContainers();
+    await Promise.all(
+      list.map(async (c) => {
+        const h = d.getContainer(c.Id);
+        if (c.State === 'running' || c.State === 'restarting' || c.State === 'paused') await h.stop({ t: 10 }).catch(() => undefined);
+        await h.remove({ force: true, v: true }).catch((e: { statusCode?: number }) => {
+          if (e?.statusCode !== 404) throw e;
+        });
+      }),
+    );
+    const nets = await d.listNetworks({ filters: { label: [`${projectLabel}=${project}`] } });
+    await Promise.all(nets.map((n) => d.getNetwork(n.Id).remove().catch(() => undefined)));
+    return { containers: list.length, networks: nets.length };
+  }
+
+  async function failureError(stack: Stack, e: NotReady, timeoutMs: number): Promise<UserError> {
+    if (e.reason === 'external') {
+      const m = /Bind for ([\d.:[\]]+):(\d+) failed: port is already allocated|listen tcp[^:]*:? ?([\d.]+):(\d+): bind: address already in use/.exec(e.detail);
+      if (m) {
+        return new UserError({
+          what: `host port ${m[2] ?? m[4]} was taken while the stack was starting`,
+          why: e.detail.split('\n').slice(-1)[0],
+          next: 'run `mop-sandbox doctor` to see who holds it, free it or choose another port (MOP_PORT_<COMPONENT>_<PORT>), then `mop-sandbox up`',
+          exitCode: ExitCode.preflight,
+          code: 'PORT_IN_USE',
+        });
+      }
+      return new UserError({
+        what: '`docker compose up` failed',
+        why: stderrTail(e.detail, 1),
+        details: stderrTail(e.detail, 15).split('\n'),
+        next: `run \`mop-sandbox status\` and \`mop-sandbox logs\` to see what is running; \`mop-sandbox down\` removes it`,
+        exitCode: ExitCode.failure,
+        code: 'COMPOSE_FAILED',
+      });
+    }
+    const services = byService(await projectContainers().catch(() => []));
+    const details: string[] = [];
+    for (const name of e.components) {
+      for (const s of services.get(name) ?? []) {
+        const lines = await logTail(client(), s.Id, logLines);
+        details.push(`last ${lines.length} log lines of ${name} (${containerName(s)}):`, ...lines.map((l) => `  | ${l}`));
+      }
+    }
+    const names = e.components.join(', ');
+    const one = e.components.length === 1 ? e.components[0] : undefined;
+    if (e.reason === 'failed') {
+      const c = stack.components.find((x) => x.name === one);
+      return new UserError({
+        what: `${names} ${e.detail}${c?.oneShot ? ' before finishing its job' : ''}`,
+        why: `${c?.title ?? names} stopped while the stack was starting`,
+        details,
+        next: `read the log lines above (\`mop-sandbox logs ${one ?? ''}\` shows more); fix the cause, then \`mop-sandbox up\` again, or \`mop-sandbox down\` to remove the stack`,
+        exitCode: ExitCode.notReady,
+        code: 'COMPONENT_FAILED',
+      });
+    }
+    return new UserError({
+      what: `${names} not ready after ${Math.round(timeoutMs / 1000)}s`,
+      why: e.detail,
+      details,
+      next: `read the log lines above (\`mop-sandbox logs ${one ?? ''}\` shows more). On a slow machine or network, wait longer: \`mop-sandbox up --timeout ${Math.round((timeoutMs * 2) / 1000)}\`. \`mop-sandbox down\` removes the stack`,
+      exitCode: ExitCode.notReady,
+      code: 'COMPONENT_TIMEOUT',
+    });
+  }
+
+  const runtime = {
+    name: 'compose' as const,
+    project,
+    file,
+    endpoint,
+    engine: getEngine,
+    /** The Docker client (dockerode unless injected). */
+    docker: client,
+
+    async preflight(stack: Stack): Promise<PreflightCheck[]> {
+      const [d, compose] = await Promise.all([checkDocker({ exec, env, platform, docker: deps.docker, endpoint }), checkCompose({ exec, env, platform })]);
+      if (d.docker && !docker) docker = d.docker;
+      if (d.engine) engine = d.engine;
+      const checks: PreflightCheck[] = [d.check, compose];
+      checks.push(checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir }));
+      checks.push(...(await checkPorts(stack, { exec, docker: d.docker, ownProject: project, platform })));
+      if (d.engine) checks.push(checkMemory(stack, d.engine));
+      return checks;
+    },
+
+    async exists(): Promise<boolean> {
+      return (await projectContainers()).length > 0;
+    },
+
+    async up(stack: Stack, ctx: UpContext): Promise<ReadyTimes> {
+      const timeoutMs = ctx.readyTimeoutMs ?? defaultReadyTimeoutMs;
+      const composeEnv = { ...env, ...credentialEnv(ctx.credentials) };
+      const interrupted = () =>
+        new UserError({
+          what: 'interrupted',
+          why: 'Ctrl-C while the stack was starting',
+          next: 'run `mop-sandbox up` to start again; data volumes were kept (`mop-sandbox down --purge` removes them)',
+          exitCode: ExitCode.interrupted,
+          code: 'INTERRUPTED',
+        });
+      await render(stack);
+      try {
+        await prepareImages(stack, ctx, composeEnv);
+      } catch (e) {
+        if (ctx.signal.aborted) throw interrupted();
+        throw e;
+      }
+      if (ctx.signal.aborted) throw interrupted();
+
+      // Start and wait at once: `compose up -d` blocks on depends_on (buckets must complete first), and a component
+      // that fails meanwhile must stop the wait, so the watcher runs beside it from the first second.
+      const startedAt = Date.now();
+      const inner = new AbortController();
+      const onAbort = () => inner.abort(ctx.signal.reason);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      let startError: Error | undefined;
+      const start = exec
+        .run('docker', [...base(), 'up', '-d', '--no-build', '--pull', 'never', '--remove-orphans'], { env: composeEnv, signal: inner.signal, allowFail: true })
+        .then((r) => {
+          if (r.exitCode !== 0 && !inner.signal.aborted) startError = new Error((r.stderr || r.stdout).trim() || `exit code ${r.exitCode}`);
+        })
+        .catch((e: Error) => {
+          if (!inner.signal.aborted) startError = e;
+        });
+      const names = stack.components.map((c) => c.name);
+      const titles = names;
+      const groupSteps = ctx.out.group(titles);
+      const steps = new Map(names.map((n, i) => [n, groupSteps[i]] as const));
+      try {
+        const ready = await waitForReady({
+          components: names,
+          observe: (pending) => observe(stack, pending),
+          startedAt,
+          timeoutMs,
+          intervalMs: deps.intervalMs,
+          signal: ctx.signal,
+          external: () => startError,
+          onWaiting: (n, detail) => steps.get(n)?.update(detail),
+          onReady: (n, s) => steps.get(n)?.ok(`${n === 'buckets' ? `created ${stack.buckets.map((b) => b.name).join(', ')} in` : stack.components.find((c) => c.name === n)?.oneShot ? 'done in' : 'ready in'} ${s.toFixed(1)}s`),
+        });
+        await start;
+        return ready;
+      } catch (e) {
+        inner.abort();
+        // Let the compose process end before sweeping, so nothing is created behind our back.
+        await Promise.race([start, new Promise((r) => setTimeout(r, 15_000))]);
+        if (ctx.signal.aborted) {
+          for (const s of steps.values()) s.fail('interrupted');
+          await removeContainersAndNetworks().catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 300));
+          await removeContainersAndNetworks().catch(() => undefined);
+          throw interrupted();
+        }
+        if (e instanceof NotReady) {
+          for (const [n, s] of steps) s.fail(e.components.includes(n) ? (e.reason === 'timeout' ? 'not ready' : e.detail) : 'stopped waiting');
+          throw await failureError(stack, e, timeoutMs);
+        }
+        for (const s of steps.values()) s.fail();
+        throw e;
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+    },
+
+    async status(stack: Stack): Promise<ComponentStatus[]> {
+      const list = await projectContainers();
+      if (!list.length) return [];
+      const services = byService(list);
+      return Promise.all(
+        stack.components.map(async (c): Promise<ComponentStatus> => {
+          const s = services.get(c.name)?.[0];
+          const uiPort = stack.published.find((p) => p.component === c.name && p.protocol === 'http');
+          if (!s) return { name: c.name, state: 'missing', health: 'none' };
+          const pub = uiPort ? publishedPort(s, uiPort.containerPort) : undefined;
+          const url = pub ? `http://${probeHost(endpoint, pub.ip)}:${pub.port}${c.uiPath ?? '/'}` : undefined;
+          const d = await client().getContainer(s.Id).inspect();
+          if (s.State === 'exited' || s.State === 'dead') {
+            const code = d.State.ExitCode;
+            if (c.oneShot && code === 0) return { name: c.name, state: 'completed', health: 'none', url, exitCode: code };
+            return { name: c.name, state: 'exited', health: 'unhealthy', url, exitCode: code, detail: `exited with code ${code}` };
+          }
+          if (s.State === 'restarting') return { name: c.name, state: 'restarting', health: 'unhealthy', url, detail: `restarting (exit code ${d.State.ExitCode})` };
+          if (s.State === 'created') return { name: c.name, state: 'created', health: 'none', url, detail: 'created, not started' };
+          if (s.State !== 'running') return { name: c.name, state: 'starting', health: 'starting', url, detail: s.State };
+          if (c.oneShot) return { name: c.name, state: 'running', health: 'starting', url, detail: 'still running' };
+          const dockerHealth = d.State.Health?.Status;
+          if (c.readiness) {
+            const rp = publishedPort(s, c.readiness.port);
+            if (rp) {
+              const r = await http(`http://${probeHost(endpoint, rp.ip)}:${rp.port}${c.readiness.path}`);
+              if (r.status !== undefined && r.status >= 200 && r.status < 300) return { name: c.name, state: 'running', health: 'healthy', url };
+              const why = r.status ? `${c.readiness.path} answers HTTP ${r.status}` : `${c.readiness.path}: ${r.error}`;
+              return { name: c.name, state: 'running', health: dockerHealth === 'starting' ? 'starting' : 'unhealthy', url, detail: why };
+            }
+          }
+          if (dockerHealth === 'healthy' || dockerHealth === 'unhealthy' || dockerHealth === 'starting') return { name: c.name, state: 'running', health: dockerHealth, url };
+          return { name: c.name, state: 'running', health: 'none', url };
+        }),
+      );
+    },
+
+    async logs(component: ComponentName | undefined, opts: LogOptions): Promise<void> {
+      const list = (await projectContainers()).filter((c) => !component || c.Labels?.[serviceLabel] === component);
+      if (!list.length) return;
+      const prefix = list.length > 1 || !component;
+      const width = Math.max(...list.map((c) => (c.Labels?.[serviceLabel] ?? '').length));
+      const label = (c: ContainerSummary) => (prefix ? `${(c.Labels?.[serviceLabel] ?? containerName(c)).padEnd(width)} | ` : '');
+      const d = client();
+      if (!opts.follow) {
+        const entries: { ts: string; line: string }[] = [];
+        for (const c of list) {
+          const h = d.getContainer(c.Id);
+          const tty = Boolean((await h.inspect()).Config?.Tty);
+          const raw = await h.logs({ stdout: true, stderr: true, tail: opts.tail, timestamps: true, follow: false });
+          const text = demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)), tty);
+          for (const l of text.replace(/\r/g, '').split('\n')) {
+            if (!l) continue;
+            const sp = l.indexOf(' ');
+            entries.push({ ts: l.slice(0, sp), line: label(c) + l.slice(sp + 1) });
+          }
+        }
+        entries.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+        for (const e of entries) opts.write(e.line);
+        return;
+      }
+      await Promise.all(
+        list.map(async (c) => {
+          const h = d.getContainer(c.Id);
+          const tty = Boolean((await h.inspect()).Config?.Tty);
+          const stream = (await h.logs({ stdout: true, stderr: true, tail: opts.tail, follow: true })) as NodeJS.ReadableStream & { destroy?(): void };
+          const text = new PassThrough();
+          if (tty || !d.modem) stream.pipe(text);
+          else d.modem.demuxStream(stream, text, text);
+          let buf = '';
+          text.on('data', (chunk: Buffer) => {
+            buf += chunk.toString('utf8');
+            const lines = buf.split('\n');
+            buf = lines.pop() ?? '';
+            for (const l of lines) opts.write(label(c) + l.replace(/\r$/, ''));
+          });
+          await new Promise<void>((resolve) => {
+            const end = () => {
+              if (buf) opts.write(label(c) + buf);
+              buf = '';
+              resolve();
+            };
+            stream.on('end', end);
+            stream.on('close', end);
+            stream.on('error', end);
+            opts.signal.addEventListener('abort', () => {
+              stream.destroy?.();
+              end();
+            }, { once: true });
+          });
+        }),
+      );
+    },
+
+    async down(opts: { purge: boolean }): Promise<DownResult> {
+      const { containers, networks } = await removeContainersAndNetworks().catch((e) => {
+        throw e instanceof UserError ? e : unreachableError(endpoint, e, platform);
+      });
+      const vols = (await client().listVolumes({ filters: { label: [`${projectLabel}=${project}`] } })).Volumes ?? [];
+      let removed = 0;
+      if (opts.purge) {
+        await Promise.all(vols.map((v) => client().getVolume(v.Name).remove()));
+        removed = vols.length;
+        await rm(join(stateDir(env), 'compose'), { recursive: true, force: true });
+      }
+      return { containers, networks, volumes: removed, volumesKept: opts.purge ? 0 : vols.length };
+    },
+  } satisfies Runtime & Record<string, unknown>;
+  return runtime;
+}
+
+export type ComposeRuntime = ReturnType<typeof createComposeRuntime>;

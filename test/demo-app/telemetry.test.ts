@@ -1,0 +1,212 @@
+/**
+ * The demo's exported telemetry, from real processes: one checkout makes a trace across the services with
+ * correct parent links, log records carry its ids, metrics carry the resource and match the metrics catalog,
+ * and the load generator holds its rate.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startOtlpReceiver, SpanKind, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { call, checkoutBody, otelTestEnv, repoRoot, startDemo, traceIdOf, type RunningDemo } from './demo-process.js';
+import { prometheusLabel, prometheusName, promType } from './prometheus-names.js';
+import { renderSpanTree } from './span-tree.js';
+
+const LOAD_RPS = 10;
+let rx: OtlpReceiver;
+let demo: RunningDemo;
+
+beforeAll(async () => {
+  rx = await startOtlpReceiver();
+  demo = await startDemo({
+    ...otelTestEnv(rx.url),
+    DEMO_LOAD_RPS: String(LOAD_RPS),
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=ci-test,team=sandbox',
+  });
+});
+
+afterAll(async () => {
+  await demo?.stop();
+  await rx?.close();
+});
+
+/** A checkout that went through (a few are declined or sold out on purpose, like in a real shop). */
+async function successfulCheckout(): Promise<{ traceId: string; orderId: string }> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const res = await call('POST', `${demo.storefront}/api/checkout`, checkoutBody);
+    if (res.status === 201) return { traceId: traceIdOf(res.headers), orderId: res.body.orderId };
+  }
+  throw new Error('10 checkouts in a row failed');
+}
+
+const service = (s: { resource: Record<string, unknown> }) => String(s.resource['service.name']);
+const find = (spans: ReceivedSpan[], svc: string, name: string, kind?: number) =>
+  spans.find((s) => service(s) === svc && s.name === name && (kind === undefined || s.kind === kind));
+
+describe('one checkout', () => {
+  let traceId: string;
+  let spans: ReceivedSpan[];
+
+  beforeAll(async () => {
+    ({ traceId } = await successfulCheckout());
+    // The trace is complete once the background worker's shipment call has arrived.
+    spans = await rx.waitFor(() => {
+      const inTrace = rx.spans.filter((s) => s.traceId === traceId);
+      return find(inTrace, 'inventory', 'INSERT shipments') && find(inTrace, 'orders', 'fulfilment process') && inTrace;
+    }, `the worker's spans of trace ${traceId}`);
+    await new Promise((r) => setTimeout(r, 300)); // one more batch for spans that ended last
+    spans = rx.spans.filter((s) => s.traceId === traceId);
+    console.log(`trace ${traceId}\n${renderSpanTree(spans)}`);
+  });
+
+  it('makes one trace with spans from all four services', () => {
+    expect(new Set(spans.map(service))).toEqual(new Set(['storefront', 'orders', 'payments', 'inventory']));
+  });
+
+  it('has exactly one root, the storefront server span, and every other parent is in the trace', () => {
+    const roots = spans.filter((s) => s.parentSpanId === '');
+    expect(roots.map((s) => [service(s), s.name, s.kind])).toEqual([['storefront', 'POST /api/checkout', SpanKind.server]]);
+    const ids = new Set(spans.map((s) => s.spanId));
+    expect(spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId))).toEqual([]);
+  });
+
+  it('links each service hop as client span -> server span of the next service', () => {
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const hops = spans
+      .filter((s) => s.kind === SpanKind.server && s.parentSpanId)
+      .map((s) => {
+        const parent = byId.get(s.parentSpanId)!;
+        expect(parent.kind).toBe(SpanKind.client);
+        expect(parent.attributes['server.port']).toBe(s.attributes['server.port']);
+        return `${service(parent)} -> ${service(s)} ${s.name}`;
+      });
+    expect(hops.sort()).toEqual(
+      [
+        'storefront -> orders POST /orders',
+        'orders -> inventory POST /reservations',
+        'orders -> payments POST /charges',
+        'orders -> inventory POST /shipments',
+      ].sort(),
+    );
+  });
+
+  it('nests the internal spans under the right parents', () => {
+    const parentOf = (s: ReceivedSpan | undefined) => spans.find((p) => p.spanId === s?.parentSpanId);
+    expect(parentOf(find(spans, 'storefront', 'cart.validate'))?.name).toBe('POST /api/checkout');
+    expect(parentOf(find(spans, 'orders', 'orders.place'))?.name).toBe('POST /orders');
+    expect(parentOf(find(spans, 'payments', 'payments.fraud_check'))?.name).toBe('payments.authorize');
+    expect(parentOf(find(spans, 'payments', 'payments.authorize'))?.name).toBe('POST /charges');
+    expect(parentOf(find(spans, 'inventory', 'UPDATE stock', SpanKind.client))?.name).toBe('inventory.reserve');
+    const publish = find(spans, 'orders', 'fulfilment publish', SpanKind.producer);
+    expect(parentOf(publish)?.name).toBe('orders.place');
+    expect(parentOf(find(spans, 'orders', 'fulfilment process', SpanKind.consumer))).toBe(publish);
+  });
+
+  it('marks the warehouse database as a downstream peer', () => {
+    const db = find(spans, 'inventory', 'SELECT stock', SpanKind.client)!;
+    expect(db.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'peer.service': 'warehouse-db', 'db.namespace': 'warehouse' });
+  });
+
+  it('sends log records with the trace id and the span id of the span that was active', () => {
+    const logsOf = rx.logs.filter((l) => l.traceId === traceId);
+    const spanOfLog = (svc: string, body: string) => {
+      const log = logsOf.find((l) => service(l) === svc && l.body === body);
+      expect(log, `${svc} log "${body}"`).toBeDefined();
+      return spans.find((s) => s.spanId === log!.spanId)?.name;
+    };
+    expect(spanOfLog('storefront', 'checkout complete')).toBe('POST /api/checkout');
+    expect(spanOfLog('orders', 'order placed')).toBe('orders.place');
+    expect(spanOfLog('payments', 'payment approved')).toBe('payments.authorize');
+    expect(spanOfLog('inventory', 'stock reserved')).toBe('inventory.reserve');
+    expect(spanOfLog('orders', 'order fulfilled')).toBe('fulfilment process');
+    const placed = logsOf.find((l) => l.body === 'order placed')!;
+    console.log(`log record: ${JSON.stringify(placed, null, 2)}`);
+  });
+
+  it('prints the same ids on the stdout logfmt line', () => {
+    expect(demo.output()).toMatch(new RegExp(`service=orders trace_id=${traceId} span_id=[0-9a-f]{16} msg="order placed"`));
+  });
+});
+
+describe('every export', () => {
+  it('has a trace id and span id on every log record', async () => {
+    await rx.waitFor(() => rx.logs.length > 20, 'log records');
+    const bad = rx.logs.filter((l) => !/^[0-9a-f]{32}$/.test(l.traceId) || !/^[0-9a-f]{16}$/.test(l.spanId) || /^0+$/.test(l.traceId));
+    expect(bad.map((l) => `${service(l)}: ${l.body}`)).toEqual([]);
+  });
+
+  it('carries the resource attributes, with OTEL_RESOURCE_ATTRIBUTES applied', async () => {
+    await rx.waitFor(() => rx.metrics.length > 0, 'metrics');
+    const resources = [...rx.spans, ...rx.logs, ...rx.metrics].map((x) => x.resource);
+    for (const r of resources) {
+      expect(r).toMatchObject({ 'service.namespace': 'mop-demo', 'deployment.environment': 'ci-test', team: 'sandbox' });
+      expect(r['service.version']).toMatch(/^\d+\.\d+\.\d+/);
+    }
+    const metricServices = new Set(rx.metrics.map(service));
+    expect(metricServices).toEqual(new Set(['storefront', 'orders', 'payments', 'inventory']));
+  });
+
+  it('never traces the exporters themselves', () => {
+    const port = new URL(rx.url).port;
+    expect(rx.spans.filter((s) => String(s.attributes['server.port']) === port)).toEqual([]);
+  });
+});
+
+describe('metrics', () => {
+  const catalog = JSON.parse(readFileSync(join(repoRoot, 'dashboards/metrics-catalog.json'), 'utf8')).demo.metrics as Record<
+    string,
+    { type: string; otel: string; unit: string; labels: string[] }
+  >;
+
+  /** Every metric exported so far, by its Mimir name: type, unit and the labels seen. */
+  function exportedByPromName() {
+    const out = new Map<string, { otel: string; unit: string; type: string; labels: Set<string> }>();
+    for (const m of rx.metrics) {
+      const type = promType(m.type, m.isMonotonic);
+      const name = prometheusName(m.name, m.unit, type);
+      const entry = out.get(name) ?? { otel: m.name, unit: m.unit, type, labels: new Set<string>() };
+      for (const p of m.dataPoints) for (const k of Object.keys(p.attributes)) entry.labels.add(prometheusLabel(k));
+      out.set(name, entry);
+    }
+    return out;
+  }
+
+  it('exports exactly the metrics in the catalog, with their type, unit and labels', async () => {
+    // Every catalog metric appears once the load has placed, paid for and shipped an order.
+    const exported = await rx.waitFor(() => {
+      const e = exportedByPromName();
+      return Object.keys(catalog).every((n) => e.has(n) && catalog[n].labels.every((l) => e.get(n)!.labels.has(l))) && e;
+    }, 'every catalog metric with its labels', 15_000);
+
+    for (const [name, spec] of Object.entries(catalog)) {
+      const got = exported.get(name)!;
+      expect({ name, otel: got.otel, unit: got.unit, type: got.type }).toEqual({ name, otel: spec.otel, unit: spec.unit, type: spec.type });
+    }
+    // The other direction: nothing exported that a dashboard could not find in the catalog.
+    expect([...exported.keys()].filter((n) => !(n in catalog))).toEqual([]);
+  });
+
+  it('records request durations in seconds for every service', () => {
+    const servers = rx.metrics.filter((m) => m.name === 'http.server.request.duration');
+    expect(new Set(servers.map(service))).toEqual(new Set(['storefront', 'orders', 'payments', 'inventory']));
+    const checkout = servers
+      .flatMap((m) => m.dataPoints)
+      .find((p) => p.attributes['http.route'] === '/api/checkout' && p.attributes['http.response.status_code'] === 201)!;
+    expect(checkout.count).toBeGreaterThan(0);
+    const meanSeconds = checkout.sum! / checkout.count!;
+    expect(meanSeconds).toBeGreaterThan(0.01); // a checkout takes tens of milliseconds, not tens of seconds
+    expect(meanSeconds).toBeLessThan(5);
+  });
+});
+
+describe('load generator', () => {
+  it(`holds a steady ${LOAD_RPS} requests per second`, async () => {
+    const storefrontRoots = () => rx.spans.filter((s) => service(s) === 'storefront' && s.kind === SpanKind.server);
+    const from = Date.now();
+    const windowMs = 4_000;
+    await rx.waitFor(() => storefrontRoots().some((s) => s.startMs > from + windowMs + 500), 'spans after the window');
+    const inWindow = storefrontRoots().filter((s) => s.startMs >= from && s.startMs < from + windowMs);
+    const rps = inWindow.length / (windowMs / 1000);
+    expect(rps).toBeGreaterThan(LOAD_RPS * 0.75);
+    expect(rps).toBeLessThan(LOAD_RPS * 1.25 + 1); // +1: this file's own checkouts
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Engine-test sandboxes: each has its own compose project, state dir, free host ports and stand-in images, and runs
+ * the real commands (in-process, exactly as scripts/cli.ts dispatches them, or as a real CLI subprocess).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Dockerode from 'dockerode';
+import { commandLoaders } from '../../scripts/commands/index.js';
+import { commonOptions } from '../../scripts/commands/command.js';
+import { ExitCode, UserError } from '../../scripts/lib/errors.js';
+import { createExec } from '../../scripts/lib/exec.js';
+import { createOutput, type Sink } from '../../scripts/lib/output.js';
+import { freePort } from '../../scripts/lib/ports.js';
+import { buildStack, type ComponentName } from '../../scripts/stack/model.js';
+import { portSetting } from '../../scripts/lib/preflight.js';
+import { imageEnv, standInImages, type StandInBehavior } from '../support/stand-ins.js';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+export const docker = new Dockerode({ socketPath: (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '') });
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The JSON document when run with --json. */
+  json?: any;
+}
+
+/** Runs a command in-process the way scripts/cli.ts does (same parsing, error printing and exit codes). */
+export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, signal = new AbortController().signal): Promise<RunResult> {
+  const [name, ...rest] = argv;
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const sink: Sink = { out: (t) => stdout.push(t), err: (t) => stderr.push(t), isTTY: false };
+  const out = createOutput({ json: rest.includes('--json'), sink });
+  let code: number;
+  try {
+    const cmd = await commandLoaders[name].load();
+    const parsed = parseArgs({ args: rest, options: { ...commonOptions, ...cmd.options }, allowPositionals: true, strict: true });
+    code = await cmd.run({ args: parsed.positionals, flags: parsed.values as any, out, exec: createExec(), env, signal });
+  } catch (err) {
+    out.error(err);
+    code = err instanceof UserError ? err.exitCode : signal.aborted ? ExitCode.interrupted : ExitCode.failure;
+  }
+  out.finish(code);
+  const text = stdout.join('');
+  let json: unknown;
+  if (rest.includes('--json')) json = JSON.parse(text);
+  return { code, stdout: text, stderr: stderr.join(''), json };
+}
+
+/** Runs the real CLI (scripts/cli.ts through tsx) as a child process in its own process group. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'cli.ts'), ...args], {
+    cwd: repoRoot,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  return { child, done, output: () => stdout + stderr };
+}
+
+export interface Sandbox {
+  project: string;
+  env: NodeJS.ProcessEnv;
+  stateDir: string;
+  hostPorts: Record<string, number>;
+  images: Record<ComponentName, string>;
+  run(...argv: string[]): Promise<RunResult>;
+  containers(all?: boolean): Promise<Dockerode.ContainerInfo[]>;
+  volumes(): Promise<string[]>;
+  networks(): Promise<string[]>;
+  /** Removes everything with the project label and the state dir (afterAll, even after failures). */
+  cleanup(): Promise<void>;
+}
+
+const label = (project: string) => ({ label: [`com.docker.compose.project=${project}`] });
+
+export async function createSandbox(name: string, behaviours: Partial<Record<ComponentName, StandInBehavior>> = {}, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sandbox> {
+  const project = `mopt-${name}-${Math.random().toString(36).slice(2, 7)}`;
+  const stateDir = mkdtempSync(join(tmpdir(), `${project}-`));
+  const images = standInImages(behaviours);
+  const stack = buildStack({ demo: true });
+  const hostPorts: Record<string, number> = {};
+  const portEnv: Record<string, string> = {};
+  for (const p of stack.published) {
+    const port = await freePort();
+    hostPorts[`${p.component}.${p.name}`] = port;
+    portEnv[portSetting(p.component, p.name)] = String(port);
+  }
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MOP_')));
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    CI: '1',
+    MOP_PROJECT: project,
+    MOP_STATE_DIR: join(stateDir, 'state'),
+    XDG_CONFIG_HOME: join(stateDir, 'config'),
+    ...imageEnv(images),
+    ...portEnv,
+    ...extraEnv,
+  };
+  const sandbox: Sandbox = {
+    project,
+    env,
+    stateDir: env.MOP_STATE_DIR!,
+    hostPorts,
+    images,
+    run: (...argv) => runCommand(argv, env),
+    containers: (all = true) => docker.listContainers({ all, filters: label(project) }),
+    volumes: async () => ((await docker.listVolumes({ filters: label(project) })).Volumes ?? []).map((v) => v.Name),
+    networks: async () => (await docker.listNetworks({ filters: label(project) })).map((n) => n.Name),
+    async cleanup() {
+      for (const c of await docker.listContainers({ all: true, filters: label(project) })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      for (const n of await docker.listNetworks({ filters: label(project) })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+      for (const v of (await docker.listVolumes({ filters: label(project) })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+}
+
+/** Runs a command in a container and returns its stdout (for reading data files). */
+export async function execIn(containerId: string, cmd: string[]): Promise<string> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve) => {
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => resolve());
+  });
+  const { demuxLogs } = await import('../../scripts/lib/docker.js');
+  return demuxLogs(Buffer.concat(chunks));
+}

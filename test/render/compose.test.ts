@@ -1,0 +1,189 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, writeFileSync, cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { UserError } from '../../scripts/lib/errors.js';
+import { configDir, dashboardsDir, packageRoot } from '../../scripts/lib/paths.js';
+import { secretEnvName } from '../../scripts/render/common.js';
+import { composeDocument, composeMemory, composeRenderFiles, renderCompose, renderEnvFile } from '../../scripts/render/compose.js';
+import { buildStack, secretNames, type Stack } from '../../scripts/stack/model.js';
+import { composeV2, composeValidator, fakeCredentials, label, stackOf, tempDir, variants } from './helpers.js';
+
+const execFileAsync = promisify(execFile);
+const validate = composeValidator();
+const v2 = composeV2();
+const credentialEnv = Object.fromEntries(secretNames.map((n) => [secretEnvName(n), fakeCredentials[n]]));
+
+describe('compose renderer', () => {
+  it.each(variants.map((o) => [label(o), o] as const))('passes the compose-spec schema (%s)', (_, opts) => {
+    const stack = stackOf(opts);
+    for (const startInterval of [false, true]) {
+      const text = renderCompose(stack, { startInterval });
+      expect(validate(parse(text))).toEqual([]);
+      expect(parse(text)).toEqual(composeDocument(stack, { startInterval }));
+    }
+  });
+
+  it('catches what the schema is for (a typo is reported)', () => {
+    const doc = composeDocument(buildStack()) as any;
+    doc.services.grafana.prots = doc.services.grafana.ports;
+    expect(validate(doc).join('\n')).toMatch(/additionalProperty.*prots/);
+  });
+
+  it.each(variants.map((o) => [label(o), o] as const))('publishes exactly the model ports, each on 127.0.0.1 (%s)', (_, opts) => {
+    const stack = stackOf(opts);
+    const doc = composeDocument(stack);
+    const all = Object.values(doc.services).flatMap((s) => s.ports ?? []);
+    expect(all.length).toBe(stack.published.length);
+    for (const p of all) expect(p).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    for (const p of stack.published) expect(doc.services[p.component].ports).toContain(`127.0.0.1:${p.hostPort}:${p.containerPort}`);
+    // Quoted in the file, so no YAML 1.1 reader sees a base-60 number.
+    for (const p of all) expect(renderCompose(stack)).toContain(`- "${p}"`);
+  });
+
+  it('honours moved host ports and another bind address', () => {
+    const stack = buildStack({ hostPorts: { 'grafana.http': 3001 }, bindAddress: '127.0.0.2' });
+    expect(composeDocument(stack).services.grafana.ports).toEqual(['127.0.0.2:3001:3000']);
+    const v6 = buildStack({ bindAddress: '::1' });
+    expect(composeDocument(v6).services.grafana.ports).toEqual(['[::1]:3000:3000']);
+  });
+
+  it('never writes a credential: secrets are required variables, documented in the header', () => {
+    const stack = buildStack({ obi: true });
+    const text = renderCompose(stack);
+    for (const value of Object.values(fakeCredentials)) expect(text).not.toContain(value);
+    const doc = composeDocument(stack);
+    expect(doc.services.grafana.environment!.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{MOP_GRAFANA_ADMIN_PASSWORD:\?[^}]*mop-sandbox up[^}]*\}$/);
+    expect(doc.services.store.environment!.MINIO_ROOT_PASSWORD).toMatch(/^\$\{MOP_S3_SECRET_ACCESS_KEY:\?/);
+    for (const n of secretNames) expect(text.split('\n').slice(0, 8).join('\n')).toContain(secretEnvName(n));
+  });
+
+  it('doubles literal dollars so compose does not interpolate shell variables', () => {
+    const doc = composeDocument(buildStack());
+    const script = doc.services.buckets.command!.join(' ');
+    expect(script).toContain('"$$S3_ACCESS_KEY_ID"');
+    expect(script).not.toMatch(/[^$]\$[A-Za-z{]/);
+  });
+
+  it('maps dependencies to compose conditions, degrading healthy to started without a health check', () => {
+    const stack = buildStack();
+    const doc = composeDocument(stack);
+    expect(doc.services.tempo.depends_on).toEqual({ buckets: { condition: 'service_completed_successfully' } });
+    expect(doc.services.grafana.depends_on!.mimir).toEqual({ condition: 'service_started' });
+    const edited: Stack = {
+      ...stack,
+      components: stack.components.map((c) =>
+        c.name === 'grafana' ? { ...c, dependsOn: [{ name: 'mimir', condition: 'healthy' }, { name: 'loki', condition: 'healthy' }] } : c,
+      ),
+    };
+    const deps = composeDocument(edited).services.grafana.depends_on!;
+    expect(deps.mimir.condition).toBe('service_started'); // mimir (distroless) has no health check
+    expect(deps.loki.condition).toBe('service_healthy');
+  });
+
+  it('runs the bucket job once and restarts the rest; labels, users, limits and OBI privileges come from the model', () => {
+    const stack = buildStack({ obi: true });
+    const doc = composeDocument(stack);
+    for (const c of stack.components) {
+      const s = doc.services[c.name];
+      expect(s.restart).toBe(c.oneShot ? 'no' : 'unless-stopped');
+      expect(s.labels).toEqual({ 'com.mop-sandbox.component': c.name, 'com.mop-sandbox.profile': 'default' });
+      expect(s.user).toBe(c.user);
+      expect(s.deploy!.resources.limits.memory).toBe(composeMemory(c.resources.limits.memory));
+      expect(s.healthcheck === undefined).toBe(!c.healthcheck);
+    }
+    expect(doc.services.obi).toMatchObject({ privileged: true, pid: 'host' });
+    expect(doc.services.tempo.healthcheck).toMatchObject({ test: ['CMD', '/tempo', '-health'] });
+    expect(doc.services.tempo.healthcheck!.start_interval).toBeUndefined();
+    expect(composeDocument(stack, { startInterval: true }).services.tempo.healthcheck!.start_interval).toBe('1s');
+    expect(renderCompose(stack)).toMatch(/restart: "no"/);
+  });
+
+  it('mounts data volumes, compose-only configs read-only, dashboards for Grafana and the Docker socket for Alloy', () => {
+    const stack = buildStack();
+    const doc = composeDocument(stack);
+    expect(doc.volumes).toHaveProperty('tempo-data');
+    expect(doc.services.tempo.volumes).toContainEqual({ type: 'volume', source: 'tempo-data', target: '/var/tempo' });
+    const alloyTargets = doc.services.alloy.volumes!.map((v) => v.target);
+    expect(alloyTargets).toContain('/etc/alloy/logs-docker.alloy');
+    expect(alloyTargets).not.toContain('/etc/alloy/logs-kubernetes.alloy');
+    expect(doc.services.alloy.volumes).toContainEqual({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true });
+    expect(doc.services.grafana.volumes).toContainEqual({ type: 'bind', source: '../dashboards', target: '/etc/mop/dashboards', read_only: true });
+    for (const s of Object.values(doc.services)) for (const v of s.volumes ?? []) if (v.type === 'bind') expect(v.read_only).toBe(true);
+    expect(doc.services.demo.build).toEqual({ context: '..', dockerfile: 'demo-app/Dockerfile' });
+  });
+
+  it('converts Kubernetes quantities to docker units', () => {
+    expect(composeMemory('512Mi')).toBe('512M');
+    expect(composeMemory('1Gi')).toBe('1G');
+    expect(composeMemory('1536Mi')).toBe('1536M');
+    expect(composeMemory('64Ki')).toBe('64K');
+  });
+
+  it('fails clearly when a config file the model names is missing', () => {
+    const dir = tempDir('sources');
+    cpSync(configDir, join(dir, 'config'), { recursive: true });
+    rmSync(join(dir, 'config', 'tempo', 'tempo.yaml'));
+    mkdirSync(join(dir, 'dashboards'));
+    const err = (() => {
+      try {
+        composeDocument(buildStack(), { sources: { config: join(dir, 'config'), dashboards: join(dir, 'dashboards') } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).what).toBe('config/tempo/tempo.yaml is missing (tempo needs it)');
+  });
+
+  it('writes a .env with every required variable', () => {
+    const env = renderEnvFile(fakeCredentials);
+    for (const n of secretNames) expect(env).toContain(`${secretEnvName(n)}=${fakeCredentials[n]}\n`);
+  });
+
+  it.skipIf(!v2.ok)('passes `docker compose config -q` (compose v2) for every variant, and with start_interval', async () => {
+    const dir = join(packageRoot, 'compose'); // relative paths resolve like the committed file's
+    const cases = [...variants.map((o) => ({ opts: o, startInterval: false })), { opts: variants[0], startInterval: true }];
+    const results = await Promise.all(
+      cases.map(async ({ opts, startInterval }) => {
+        const file = join(tempDir('compose'), 'docker-compose.yml');
+        writeFileSync(file, renderCompose(stackOf(opts), { startInterval }));
+        const r = await execFileAsync('docker', ['compose', '--project-directory', dir, '-f', file, 'config', '-q'], {
+          env: { ...process.env, ...credentialEnv },
+        }).then(
+          (x) => ({ code: 0, stderr: x.stderr }),
+          (e) => ({ code: e.code ?? 1, stderr: String(e.stderr) }),
+        );
+        return { name: `${label(opts)} startInterval=${startInterval}`, ...r };
+      }),
+    );
+    expect(results.filter((r) => r.code !== 0 || r.stderr)).toEqual([]);
+  });
+
+  it.skipIf(!v2.ok)('without credentials, `docker compose config` names the missing variable and how to set it', () => {
+    const file = join(tempDir('compose'), 'docker-compose.yml');
+    writeFileSync(file, renderCompose(buildStack()));
+    const env = { ...process.env };
+    for (const n of secretNames) delete env[secretEnvName(n)];
+    const r = spawnSync('docker', ['compose', '--project-directory', join(packageRoot, 'compose'), '-f', file, 'config', '-q'], { encoding: 'utf8', env });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/MOP_\w+ is missing a value: is not set: run mop-sandbox up once or put it in the \.env file/);
+  });
+
+  it('a self-contained render holds the compose file, a 0600 .env and the files it mounts', () => {
+    const files = composeRenderFiles({ stack: buildStack(), credentials: fakeCredentials, buildContext: '/opt/mop' });
+    const paths = files.map((f) => f.path);
+    expect(paths).toContain('docker-compose.yml');
+    expect(files.find((f) => f.path === '.env')!.mode).toBe(0o600);
+    expect(paths).toContain('config/tempo/tempo.yaml');
+    expect(paths).toContain('config/alloy/logs-docker.alloy');
+    expect(paths).not.toContain('config/alloy/logs-kubernetes.alloy');
+    const doc = parse(String(files.find((f) => f.path === 'docker-compose.yml')!.content));
+    expect(doc.services.tempo.volumes).toContainEqual({ type: 'bind', source: './config/tempo/tempo.yaml', target: '/etc/tempo/tempo.yaml', read_only: true });
+    expect(doc.services.demo.build.context).toBe('/opt/mop');
+    expect(doc.services.grafana.volumes).toContainEqual({ type: 'bind', source: './dashboards', target: '/etc/mop/dashboards', read_only: true });
+    expect(dashboardsDir).toBeTruthy();
+  });
+});

@@ -1,0 +1,241 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { configDir } from '../../scripts/lib/paths.js';
+import { secretEnvName, SECRET_NAME } from '../../scripts/render/common.js';
+import { CONFIGMAP_BUDGET, kubernetesFiles, kubernetesManifests, kubernetesObjects, type KubeObject } from '../../scripts/render/kubernetes.js';
+import { toYamlDocs } from '../../scripts/render/yaml.js';
+import { buildStack, secretNames } from '../../scripts/stack/model.js';
+import { dns1123Label, dns1123Subdomain, fakeCredentials, label, modelError, stackOf, tempDir, unknownFields, variants } from './helpers.js';
+
+const all = (o: Parameters<typeof stackOf>[0]) => kubernetesObjects(stackOf(o), { credentials: fakeCredentials });
+const byKind = <K extends string>(objs: KubeObject[], kind: K) => objs.filter((o) => o.kind === kind) as any[];
+const find = (objs: KubeObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata?.name === name) as any;
+const podSpecs = (objs: KubeObject[]) =>
+  objs.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind!)).map((o: any) => ({ obj: o, spec: o.spec.template.spec }));
+
+describe('Kubernetes renderer', () => {
+  it.each(variants.map((o) => [label(o), o] as const))('every object passes kubernetes-models and has no unknown field (%s)', (_, opts) => {
+    const stack = stackOf(opts);
+    const files = kubernetesFiles(stack, { credentials: fakeCredentials });
+    for (const f of files) {
+      const text = String(f.content);
+      expect(unknownFields(text), f.path).toEqual([]);
+      for (const doc of parseAllDocuments(text)) {
+        const obj = doc.toJS();
+        expect(modelError(obj), `${f.path}: ${obj.kind}/${obj.metadata?.name}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('the unknown-field check catches a typo', () => {
+    const [dep] = byKind(kubernetesObjects(buildStack()), 'Deployment');
+    dep.spec.replicaz = 2;
+    dep.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
+    const text = kubernetesFiles(buildStack()).map((f) => String(f.content)).join('---\n');
+    expect(unknownFields(text)).toEqual([]);
+    expect(unknownFields(toYamlDocs([dep])).sort()).toEqual([
+      `Deployment/${dep.metadata.name}: /spec/replicaz`,
+      `Deployment/${dep.metadata.name}: /spec/template/spec/containers/0/imagePullPolicyy`,
+    ]);
+  });
+
+  it.each(variants.map((o) => [label(o), o] as const))('names, labels and references are consistent (%s)', (_, opts) => {
+    const stack = stackOf(opts);
+    const objs = all(opts);
+    const ns = stack.profile.namespace;
+    for (const o of objs) {
+      const name = o.metadata!.name!;
+      expect(name).toMatch(['ConfigMap', 'Secret', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!) ? dns1123Subdomain : dns1123Label);
+      expect(o.metadata!.labels!['app.kubernetes.io/part-of']).toBe('mop-sandbox');
+      if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!)) expect(o.metadata!.namespace, `${o.kind}/${name}`).toBe(ns);
+    }
+    expect(objs[0]).toMatchObject({ kind: 'Namespace', metadata: { name: ns } });
+    const configMaps = new Map(byKind(objs, 'ConfigMap').map((c) => [c.metadata.name, c]));
+    const secret = find(objs, 'Secret', SECRET_NAME);
+    const claims = new Set(byKind(objs, 'PersistentVolumeClaim').map((c) => c.metadata.name));
+    for (const { obj, spec } of podSpecs(objs)) {
+      // selector matches the template
+      for (const [k, v] of Object.entries(obj.spec.selector?.matchLabels ?? {})) expect(obj.spec.template.metadata.labels[k]).toBe(v);
+      const volumes = new Set<string>((spec.volumes ?? []).map((v: any) => v.name));
+      for (const t of obj.spec.volumeClaimTemplates ?? []) volumes.add(t.metadata.name);
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        for (const m of c.volumeMounts ?? []) expect(volumes, `${obj.metadata.name}: mount ${m.name}`).toContain(m.name);
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (ref) {
+            expect(ref.name).toBe(SECRET_NAME);
+            expect(Object.keys(secret.stringData)).toContain(ref.key);
+          }
+        }
+        const portNames = new Set((c.ports ?? []).map((p: any) => p.name));
+        for (const p of [c.readinessProbe, c.livenessProbe, c.startupProbe].filter(Boolean)) expect(portNames).toContain(p.httpGet.port);
+        expect(c.imagePullPolicy).toBe('IfNotPresent');
+      }
+      for (const v of spec.volumes ?? []) {
+        if (v.configMap) expect(configMaps.has(v.configMap.name), v.configMap.name).toBe(true);
+        for (const s of v.projected?.sources ?? []) {
+          const cm = configMaps.get(s.configMap.name);
+          expect(cm).toBeDefined();
+          for (const item of s.configMap.items) expect(Object.keys(cm.data)).toContain(item.key);
+        }
+        if (v.persistentVolumeClaim) expect(claims).toContain(v.persistentVolumeClaim.claimName);
+      }
+      if (spec.serviceAccountName) expect(find(objs, 'ServiceAccount', spec.serviceAccountName)).toBeDefined();
+    }
+    // Services select pods that exist and target named ports the container declares.
+    for (const svc of byKind(objs, 'Service')) {
+      const target = podSpecs(objs).find(({ obj }) => obj.spec.template.metadata.labels['app.kubernetes.io/name'] === svc.spec.selector['app.kubernetes.io/name']);
+      expect(target, svc.metadata.name).toBeDefined();
+      const declared = target!.spec.containers[0].ports.map((p: any) => p.name);
+      for (const p of svc.spec.ports) expect(declared).toContain(p.targetPort);
+    }
+  });
+
+  it('gives every component the compose service name, with every port (gossip included)', () => {
+    const stack = buildStack({ obi: true });
+    const objs = kubernetesObjects(stack);
+    for (const c of stack.components.filter((c) => c.ports.length && !c.oneShot)) {
+      const svc = find(objs, 'Service', c.name);
+      expect(svc.spec.type).toBe('ClusterIP');
+      expect(svc.spec.ports.map((p: any) => p.port)).toEqual(c.ports.map((p) => p.port));
+    }
+    expect(find(objs, 'Service', 'mimir').spec.ports.map((p: any) => p.name)).toContain('gossip');
+    const cluster = find(objs, 'Service', 'alloy-cluster');
+    expect(cluster.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, ports: [{ port: 12345 }] });
+  });
+
+  it('uses Deployments, StatefulSets with claims sized by the profile, a DaemonSet for OBI and a Job for buckets', () => {
+    const stack = buildStack({ obi: true, profile: 'dev' });
+    const objs = kubernetesObjects(stack);
+    for (const c of stack.components) expect(find(objs, c.workload, c.name), `${c.workload}/${c.name}`).toBeDefined();
+    const tempo = find(objs, 'StatefulSet', 'tempo');
+    expect(tempo.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(stack.profile.storage.tempo);
+    expect(tempo.spec.template.spec.securityContext).toEqual({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(tempo.spec.template.spec.initContainers[0].name).toBe('wait-for-buckets');
+    const alloy = find(objs, 'Deployment', 'alloy');
+    expect(alloy.spec.template.spec.containers[0].args).toContain('--cluster.enabled=true');
+    expect(alloy.spec.template.spec.serviceAccountName).toBe('alloy');
+    const grafana = find(objs, 'Deployment', 'grafana');
+    expect(grafana.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(find(objs, 'PersistentVolumeClaim', 'grafana-data').spec.resources.requests.storage).toBe(stack.profile.storage.grafana);
+    const obi = find(objs, 'DaemonSet', 'obi');
+    expect(obi.spec.template.spec.hostPID).toBe(true);
+    expect(obi.spec.template.spec.containers[0].securityContext.privileged).toBe(true);
+    expect(find(objs, 'Namespace', stack.profile.namespace).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(find(kubernetesObjects(buildStack()), 'Namespace', 'mop-system').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    const job = find(objs, 'Job', 'buckets');
+    expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
+    const demo = find(objs, 'Deployment', 'demo');
+    expect(demo.spec.template.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it('scales replicas, probes readiness and sets requests and limits from the model', () => {
+    const stack = buildStack({ profile: 'prod', s3Endpoint: 's3.example.com:443' });
+    const objs = kubernetesObjects(stack, { credentials: fakeCredentials });
+    for (const c of stack.components) {
+      const w = find(objs, c.workload, c.name);
+      if (c.workload !== 'Job' && c.workload !== 'DaemonSet') expect(w.spec.replicas, c.name).toBe(c.replicas);
+      const ctr = w.spec.template.spec.containers[0];
+      expect(ctr.resources).toEqual({ requests: c.resources.requests, limits: c.resources.limits });
+      if (c.readiness) {
+        expect(ctr.readinessProbe.httpGet.path).toBe(c.readiness.path);
+        expect(ctr.livenessProbe.httpGet.path).toBe(c.readiness.path);
+        expect(c.ports.find((p) => p.name === ctr.readinessProbe.httpGet.port)!.port).toBe(c.readiness.port);
+      }
+    }
+    expect(find(objs, 'StatefulSet', 'store')).toBeUndefined();
+    expect(find(objs, 'StatefulSet', 'mimir').spec.replicas).toBe(2);
+    // External S3 over TLS: the init container waits with https.
+    expect(find(objs, 'StatefulSet', 'mimir').spec.template.spec.initContainers[0].args[0]).toContain('https://s3.example.com:443');
+  });
+
+  it('grants Alloy pod discovery and pod logs, and OBI its metadata reads, bound to their service accounts', () => {
+    const objs = kubernetesObjects(buildStack({ obi: true }));
+    const roles = byKind(objs, 'ClusterRole');
+    const alloy = roles.find((r) => r.metadata.name.endsWith('-alloy'));
+    const core = alloy.rules.find((r: any) => r.apiGroups.includes(''));
+    for (const r of ['pods', 'pods/log', 'nodes', 'services', 'endpoints', 'namespaces']) expect(core.resources).toContain(r);
+    expect(core.verbs).toEqual(['get', 'list', 'watch']);
+    const obi = roles.find((r) => r.metadata.name.endsWith('-obi'));
+    expect(obi.rules).toContainEqual({ apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] });
+    for (const b of byKind(objs, 'ClusterRoleBinding')) {
+      expect(find(objs, 'ClusterRole', b.roleRef.name)).toBeDefined();
+      expect(find(objs, 'ServiceAccount', b.subjects[0].name).metadata.namespace).toBe(b.subjects[0].namespace);
+    }
+    for (const verb of roles.flatMap((r) => r.rules.flatMap((x: any) => x.verbs))) expect(['get', 'list', 'watch']).toContain(verb);
+  });
+
+  it('puts credentials only in the Secret (and only when given), under the compose variable names, in a 0600 file', () => {
+    const stack = buildStack();
+    const without = kubernetesFiles(stack);
+    expect(without.map((f) => f.path)).not.toContain('manifests/02-secret.yaml');
+    const files = kubernetesFiles(stack, { credentials: fakeCredentials });
+    const secretFile = files.find((f) => f.path === 'manifests/02-secret.yaml')!;
+    expect(secretFile.mode).toBe(0o600);
+    for (const f of files) {
+      for (const v of Object.values(fakeCredentials)) {
+        if (f !== secretFile) expect(String(f.content), f.path).not.toContain(v);
+      }
+    }
+    const secret = find(kubernetesObjects(stack, { credentials: fakeCredentials }), 'Secret', SECRET_NAME);
+    expect(secret.stringData).toEqual(Object.fromEntries(secretNames.map((n) => [secretEnvName(n), fakeCredentials[n]])));
+  });
+
+  it('builds ConfigMaps from the kind config files, keyed by file name, mounted by subPath', () => {
+    const stack = buildStack();
+    const objs = kubernetesObjects(stack);
+    const alloy = find(objs, 'ConfigMap', 'alloy-config');
+    expect(Object.keys(alloy.data).sort()).toEqual(['config.alloy', 'logs-kubernetes.alloy']);
+    const mounts = find(objs, 'Deployment', 'alloy').spec.template.spec.containers[0].volumeMounts;
+    expect(mounts).toContainEqual({ name: 'config', mountPath: '/etc/alloy/logs-kubernetes.alloy', subPath: 'logs-kubernetes.alloy', readOnly: true });
+    const grafana = find(objs, 'Deployment', 'grafana').spec.template.spec;
+    expect(grafana.containers[0].volumeMounts).toContainEqual({ name: 'dashboards', mountPath: '/etc/mop/dashboards', readOnly: true });
+  });
+
+  it('changes the pod checksum annotation when a config file changes', () => {
+    const dir = tempDir('cfg');
+    const sources = { config: join(dir, 'config'), dashboards: join(dir, 'dashboards') };
+    mkdirSync(sources.dashboards, { recursive: true });
+    const copy = () => {
+      for (const c of buildStack().components) {
+        for (const f of c.configFiles) {
+          mkdirSync(join(sources.config, f.source, '..'), { recursive: true });
+          writeFileSync(join(sources.config, f.source), `# ${f.source}\n`);
+        }
+      }
+    };
+    copy();
+    const sum = () => find(kubernetesObjects(buildStack(), { sources }), 'StatefulSet', 'tempo').spec.template.metadata.annotations['mop-sandbox/config-checksum'];
+    const before = sum();
+    writeFileSync(join(sources.config, 'tempo/tempo.yaml'), '# changed\n');
+    expect(sum()).not.toBe(before);
+    expect(configDir).toBeTruthy();
+  });
+
+  it('splits dashboards across ConfigMaps that stay under the client-side apply budget, keeping subfolders', () => {
+    const dir = tempDir('dash');
+    const sources = { config: configDir, dashboards: join(dir, 'dashboards') };
+    mkdirSync(join(sources.dashboards, 'team a'), { recursive: true });
+    const big = JSON.stringify({ title: 'x', panels: Array.from({ length: 900 }, (_, i) => ({ id: i, title: `panel "${i}" `.repeat(4) })) });
+    for (let i = 0; i < 6; i++) writeFileSync(join(sources.dashboards, `d${i}.json`), big);
+    writeFileSync(join(sources.dashboards, 'team a', 'x.json'), '{"title":"x","panels":[]}');
+    writeFileSync(join(sources.dashboards, 'tsconfig.json'), '{"compilerOptions":{}}'); // not a dashboard: skipped
+    const groups = kubernetesManifests(buildStack(), { sources });
+    const maps = groups.find((g) => g.file === '03-dashboards.yaml')!.objects as any[];
+    expect(maps.length).toBeGreaterThan(1);
+    for (const m of maps) expect(JSON.stringify(m).length).toBeLessThan(CONFIGMAP_BUDGET + 4096);
+    const keys = maps.flatMap((m) => Object.keys(m.data));
+    expect(keys.length).toBe(7);
+    const grafana = find(groups.flatMap((g) => g.objects), 'Deployment', 'grafana');
+    const items = grafana.spec.template.spec.volumes.find((v: any) => v.name === 'dashboards').projected.sources.flatMap((s: any) => s.configMap.items);
+    expect(items).toContainEqual({ key: 'team_a_x.json', path: 'team a/x.json' });
+  });
+
+  it('numbers the manifest files so the Namespace applies first', () => {
+    const files = kubernetesFiles(buildStack({ obi: true }), { credentials: fakeCredentials }).map((f) => f.path);
+    expect(files[0]).toBe('manifests/00-namespace.yaml');
+    expect([...files].sort()).toEqual(files);
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * Stand-in images for engine tests: the real Grafana images cannot be pulled here, so each component gets a tiny
+ * image made with `docker import` from a busybox-static rootfs. The REAL rendered compose file runs unchanged except
+ * for the images (set through the image-override feature, MOP_IMAGE_<COMPONENT>).
+ *
+ * A stand-in ignores its arguments, prints a few log lines, appends a line to `standin-starts` in the component's
+ * data directory (so tests can see data survive `down`/`up`), waits STANDIN_READY_DELAY seconds, then serves the
+ * model's readiness path on every container port of the component with busybox httpd. It also provides what the
+ * model's health checks and the bucket job call: `/tempo -health`, `/usr/bin/loki -health`, `bash -c ...` (Alloy),
+ * `wget` (Grafana) and `mc alias set` / `mc mb`.
+ *
+ * Behaviours (baked into the image as ENV, because the compose file must stay the real one):
+ *   readyDelay  seconds before the readiness endpoint answers 200
+ *   mode        'ok' | 'never-ready' (answers 404 forever) | 'exit' (exits with exitCode at start)
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { buildStack, type Component, type ComponentName, type Stack } from '../../scripts/stack/model.js';
+
+export const BUSYBOX = '/bin/busybox';
+export const STANDIN_REPO = 'mop-standin';
+
+export interface StandInBehavior {
+  readyDelay?: number;
+  mode?: 'ok' | 'never-ready' | 'exit';
+  exitCode?: number;
+}
+
+const applets = [
+  'sh', 'ash', 'wget', 'httpd', 'sleep', 'cat', 'echo', 'mkdir', 'date', 'touch', 'ls', 'test', '[', 'printf', 'grep', 'id',
+  'env', 'kill', 'ps', 'hostname', 'nc', 'true', 'false', 'head', 'tail', 'tr', 'wc', 'sed', 'seq', 'rm', 'uname',
+];
+
+const entrypoint = `#!/bin/sh
+# mop-sandbox stand-in for $STANDIN_COMPONENT: ignores its arguments, serves the readiness path, marks its data dir.
+trap 'echo "stand-in $STANDIN_COMPONENT: stopping"; exit 0' TERM INT
+echo "stand-in $STANDIN_COMPONENT: starting as uid $(id -u) with $# arguments (ignored)"
+if [ -n "$STANDIN_DATA_DIR" ]; then
+  if echo "start $(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$STANDIN_DATA_DIR/standin-starts"; then
+    echo "stand-in $STANDIN_COMPONENT: $STANDIN_DATA_DIR has $(wc -l < "$STANDIN_DATA_DIR/standin-starts") recorded start(s)"
+  else
+    echo "stand-in $STANDIN_COMPONENT: cannot write $STANDIN_DATA_DIR"
+  fi
+fi
+if [ "$STANDIN_MODE" = exit ]; then
+  echo "stand-in $STANDIN_COMPONENT: error: failing on purpose (STANDIN_MODE=exit)"
+  echo "stand-in $STANDIN_COMPONENT: exiting with code \${STANDIN_EXIT_CODE:-3}"
+  exit "\${STANDIN_EXIT_CODE:-3}"
+fi
+if [ "\${STANDIN_READY_DELAY:-0}" != 0 ]; then
+  echo "stand-in $STANDIN_COMPONENT: becoming ready in \${STANDIN_READY_DELAY}s"
+  sleep "$STANDIN_READY_DELAY" & wait $!
+fi
+root=/www/ready
+[ "$STANDIN_MODE" = never-ready ] && root=/www/empty
+for p in $STANDIN_PORTS; do httpd -p "$p" -h "$root" || echo "stand-in $STANDIN_COMPONENT: cannot listen on $p"; done
+echo "stand-in $STANDIN_COMPONENT: listening on $STANDIN_PORTS ($STANDIN_MODE)"
+n=0
+while :; do
+  if [ "$STANDIN_MODE" = never-ready ]; then n=$((n+1)); echo "stand-in $STANDIN_COMPONENT: still not ready ($n)"; fi
+  sleep 1 & wait $!
+done
+`;
+
+/** `/tempo -health`, `/usr/bin/loki -health`: check the readiness endpoint; anything else runs the stand-in. */
+const binaryStub = `#!/bin/sh
+if [ "$1" = -health ]; then exec wget -q -O /dev/null "http://127.0.0.1:\${STANDIN_READY_PORT}\${STANDIN_READY_PATH}"; fi
+exec /standin "$@"
+`;
+
+/** Only Alloy's health check calls bash (\`bash -c 'exec 3<>/dev/tcp/...'\`): check the readiness endpoint instead. */
+const bashStub = `#!/bin/sh
+exec wget -q -O /dev/null "http://127.0.0.1:\${STANDIN_READY_PORT}\${STANDIN_READY_PATH}"
+`;
+
+/** The MinIO client, as the bucket job uses it: \`mc alias set NAME URL KEY SECRET\` waits up to 5 s for URL; \`mc mb\` succeeds. */
+const mcStub = `#!/bin/sh
+case "$1" in
+  alias)
+    i=0
+    until wget -q -O /dev/null "$4/minio/health/ready"; do i=$((i+1)); [ $i -ge 50 ] && { echo "mc: $4 does not answer" >&2; exit 1; }; sleep 0.1; done
+    echo "Added \\\`$3\\\` successfully." ;;
+  mb) for a in "$@"; do b=$a; done; echo "Bucket created successfully \\\`$b\\\`." ;;
+  *) echo "mc stand-in: $*" ;;
+esac
+`;
+
+function rootfsFiles(stack: Stack): { files: Record<string, { content: string; mode: number }>; dirs: string[] } {
+  const files: Record<string, { content: string; mode: number }> = {
+    standin: { content: entrypoint, mode: 0o755 },
+    tempo: { content: binaryStub, mode: 0o755 },
+    'usr/bin/loki': { content: binaryStub, mode: 0o755 },
+    'bin/bash': { content: bashStub, mode: 0o755 },
+    'bin/mc': { content: mcStub, mode: 0o755 },
+  };
+  for (const c of stack.components) if (c.readiness) files[`www/ready${c.readiness.path}`] = { content: 'ok\n', mode: 0o644 };
+  files['www/empty/.keep'] = { content: '', mode: 0o644 };
+  const dirs = [...new Set(stack.components.map((c) => c.dataDir).filter((d): d is string => Boolean(d)))].map((d) => d.replace(/^\//, ''));
+  return { files, dirs: [...dirs, 'tmp'] };
+}
+
+function behaviourEnv(c: Component, b: StandInBehavior): Record<string, string> {
+  return {
+    PATH: '/bin:/usr/bin',
+    STANDIN_COMPONENT: c.name,
+    STANDIN_PORTS: [...new Set(c.ports.map((p) => p.port))].join(' '),
+    STANDIN_READY_PORT: String(c.readiness?.port ?? c.ports[0]?.port ?? ''),
+    STANDIN_READY_PATH: c.readiness?.path ?? '/',
+    STANDIN_DATA_DIR: c.dataDir ?? '',
+    STANDIN_READY_DELAY: String(b.readyDelay ?? 0),
+    STANDIN_MODE: b.mode ?? 'ok',
+    STANDIN_EXIT_CODE: String(b.exitCode ?? 3),
+  };
+}
+
+function docker(args: string[], input?: Buffer): string {
+  return execFileSync('docker', args, { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString();
+}
+
+function imageExists(ref: string): boolean {
+  try {
+    docker(['image', 'inspect', '--format', '{{.Id}}', ref]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let tarball: { hash: string; path: string } | undefined;
+
+/** The rootfs tar (busybox + applet links + stubs + data dirs mode 1777), built once per process. */
+function rootfsTar(stack: Stack): { hash: string; path: string } {
+  if (tarball) return tarball;
+  const { files, dirs } = rootfsFiles(stack);
+  const h = createHash('sha256').update(readFileSync(BUSYBOX)).update(JSON.stringify({ files, dirs, applets }));
+  const hash = h.digest('hex').slice(0, 12);
+  const work = mkdtempSync(join(tmpdir(), 'mop-standin-'));
+  const root = join(work, 'rootfs');
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
+  writeFileSync(join(root, 'bin', 'busybox'), readFileSync(BUSYBOX), { mode: 0o755 });
+  for (const a of applets) symlinkSync('busybox', join(root, 'bin', a));
+  for (const [rel, f] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), f.content, { mode: f.mode });
+    chmodSync(join(root, rel), f.mode);
+  }
+  // Data directories world-writable (like /tmp): a fresh named volume copies the mode, so uid 10001 and 472 can write.
+  for (const d of dirs) {
+    mkdirSync(join(root, d), { recursive: true });
+    chmodSync(join(root, d), 0o1777);
+  }
+  const path = join(work, 'rootfs.tar');
+  execFileSync('tar', ['-C', root, '--owner=0', '--group=0', '--numeric-owner', '-cf', path, '.']);
+  rmSync(root, { recursive: true, force: true });
+  tarball = { hash, path };
+  return tarball;
+}
+
+/**
+ * Builds (once, cached by a content-hash tag) one stand-in image per component of the default stack with the given
+ * behaviours; returns component -> image reference.
+ */
+export function standInImages(behaviours: Partial<Record<ComponentName, StandInBehavior>> = {}, stack: Stack = buildStack({ demo: true })): Record<ComponentName, string> {
+  const out = {} as Record<ComponentName, string>;
+  for (const c of stack.components) {
+    const env = behaviourEnv(c, behaviours[c.name] ?? {});
+    const tar = rootfsTar(stack);
+    const tag = createHash('sha256').update(tar.hash).update(JSON.stringify(env)).digest('hex').slice(0, 12);
+    const ref = `${STANDIN_REPO}:${c.name}-${tag}`;
+    if (!imageExists(ref)) {
+      const changes = ['-c', 'ENTRYPOINT ["/standin"]', '-c', 'WORKDIR /', '-c', 'LABEL com.mop-sandbox.stand-in=true'];
+      for (const [k, v] of Object.entries(env)) changes.push('-c', `ENV ${k}=${JSON.stringify(v)}`);
+      docker(['import', ...changes, tar.path, ref]);
+    }
+    out[c.name] = ref;
+  }
+  return out;
+}
+
+/** MOP_IMAGE_<COMPONENT>=<stand-in> for every component. */
+export function imageEnv(images: Partial<Record<ComponentName, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(images).map(([c, ref]) => [`MOP_IMAGE_${c.toUpperCase()}`, ref!]));
+}
+
+/** Why engine tests cannot run here, or undefined when they can. */
+export function engineUnavailable(): string | undefined {
+  if (process.env.MOP_SKIP_ENGINE_TESTS) return `MOP_SKIP_ENGINE_TESTS is set`;
+  if (!existsSync(BUSYBOX)) return `${BUSYBOX} is missing (apt-get install busybox-static) to build stand-in images`;
+  try {
+    docker(['version', '--format', '{{.Server.Version}}']);
+  } catch (e) {
+    const msg = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim().split('\n')[0];
+    return `no Docker engine answers (${msg})`;
+  }
+  try {
+    docker(['compose', 'version', '--short']);
+  } catch {
+    return 'docker compose v2 is not installed';
+  }
+  return undefined;
+}
