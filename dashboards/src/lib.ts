@@ -182,6 +182,8 @@ function setUp<P extends PanelBuilderLike>(panel: P, spec: PanelSpec): P {
   panel.title(spec.title).span(spec.w ?? 12).height(spec.h ?? 8);
   if (spec.description) panel.description(spec.description);
   if (spec.unit) panel.unit(spec.unit);
+  const uids = new Set(spec.queries.map((query) => datasourceOf(query).uid));
+  if (uids.size > 1) throw new Error(`panel "${spec.title}" mixes datasources (${[...uids].join(', ')})`);
   if (spec.queries[0]) panel.datasource(datasourceOf(spec.queries[0]));
   spec.queries.forEach((query, i) => panel.withTarget(query.refId(String.fromCharCode(65 + i))));
   if (spec.links?.length) panel.dataLinks(spec.links);

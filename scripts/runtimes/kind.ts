@@ -459,7 +459,8 @@ export class KindRuntime implements Runtime {
 
   private async checkPortMappings(stack: Stack, config: KindCluster): Promise<void> {
     const want = configMappings(config);
-    let have = (await this.readRecord())?.portMappings;
+    const record = await this.readRecord();
+    let have = record?.portMappings;
     let source = `recorded in ${this.paths.record} when the cluster was created`;
     if (!have) {
       // No record (state dir cleaned, or the cluster was made by hand): ask Docker what the node publishes.
@@ -468,6 +469,8 @@ export class KindRuntime implements Runtime {
         try {
           have = bindingsToMappings(JSON.parse(r.stdout));
           source = `published by the node container ${this.project}-control-plane`;
+          // Remember them, so later runs compare without asking Docker (and `logs` knows the namespace).
+          await this.writeRecord({ cluster: this.project, createdAt: 'unknown (found existing)', portMappings: have });
         } catch {
           /* unreadable: nothing to compare */
         }
@@ -745,10 +748,15 @@ export class KindRuntime implements Runtime {
   // ----------------------------------------------------------------------------------------------------------
   // exists, status, logs
 
+  /**
+   * The cluster exists and one of our namespaces holds workloads. A namespace left by `down` (it keeps the
+   * Secret and the data claims) does not count: nothing of the stack runs there.
+   */
   async exists(): Promise<boolean> {
     if (!(await this.clusterExists())) return false;
     await this.ensureKubeconfig();
-    return (await this.ourNamespaces()).length > 0;
+    const r = await this.kubectl(['get', 'deployments,statefulsets,daemonsets,jobs', '--all-namespaces', '-l', PART_OF_LABEL, '-o', 'name'], { allowFail: true });
+    return r.exitCode === 0 && r.stdout.trim() !== '';
   }
 
   async status(stack: Stack): Promise<ComponentStatus[]> {

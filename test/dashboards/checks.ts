@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { promqlSelectors, syntaxErrors, type QueryLanguage } from '../support/query-grammar.js';
 import { describeErrors, type Validators } from './schema.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- dashboard JSON is walked as plain data */
+/** Dashboard JSON is walked as plain data. */
 type Json = any;
 
 export interface DatasourceRef {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
+import { createExec } from '../../scripts/lib/exec.js';
 import { preflightError } from '../../scripts/lib/preflight.js';
 import { kindClusterConfig } from '../../scripts/render/kind.js';
 import { kubernetesObjects, type KubeObject } from '../../scripts/render/kubernetes.js';
@@ -208,7 +209,8 @@ describe('kind runtime up (recorded shell)', () => {
     expect(readFileSync(secret, 'utf8')).toContain('mop-credentials');
     const record = JSON.parse(readFileSync(join(box.dir, 'cluster.json'), 'utf8'));
     expect(record).toMatchObject({ cluster: 'mop-sandbox', namespace: 'mop-system', portMappings: configMappings(kindClusterConfig(stack)) });
-    expect(record.portMappings).toContain('127.0.0.1:3000->30007/tcp'.replace('30007', String(kindClusterConfig(stack).nodes[0].extraPortMappings.find((m) => m.hostPort === 3000)!.containerPort)));
+    const grafana = kindClusterConfig(stack).nodes[0].extraPortMappings.find((m) => m.hostPort === 3000)!;
+    expect(record.portMappings).toContain(`127.0.0.1:3000->${grafana.containerPort}/tcp`);
   });
 
   it('MOP_KIND_CLUSTER names the cluster, its context and its state directory', async () => {
@@ -299,6 +301,10 @@ describe('kind runtime up (recorded shell)', () => {
     expect(err).toMatchObject({ code: 'KIND_PORTS_CHANGED' });
     expect(err.why).toContain('grafana.http on 127.0.0.1:3000');
     expect(err.details.join('\n')).toContain('published by the node container mop-sandbox-control-plane');
+    // What Docker said is recorded, so the next run compares without asking again.
+    const record = JSON.parse(readFileSync(join(box.dir, 'cluster.json'), 'utf8'));
+    expect(record.portMappings).toEqual(bindingsToMappings(bindings));
+    expect(record.portMappings.some((m: string) => m.includes('->6443/'))).toBe(false);
   });
 
   it('kind missing: exit code 3 with the install page, before anything is created', async () => {
@@ -481,19 +487,21 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     expect(by.grafana).toMatchObject({ state: 'missing', health: 'none' });
   });
 
-  it('exists: the cluster and one of our namespaces', async () => {
+  it('exists: the cluster, and workloads of ours in it (a namespace kept by down holds only data)', async () => {
+    const GET_WORKLOADS = `${K} get deployments,statefulsets,daemonsets,jobs --all-namespaces -l app.kubernetes.io/part-of=mop-sandbox -o name`;
     const yes = await setup(buildStack(), [
       ['kind get clusters', { stdout: 'mop-sandbox\n' }],
       ['kind export kubeconfig', {}],
-      [`${K} get namespaces -l app.kubernetes.io/part-of=mop-sandbox -o name`, { stdout: 'namespace/mop-system\n' }],
+      [GET_WORKLOADS, { stdout: 'deployment.apps/grafana\n' }],
     ]);
     expect(await yes.rt.exists()).toBe(true);
-    const emptyCluster = await setup(buildStack(), [
+    expect(yes.sh.calls).toEqual(['kind get clusters', `kind export kubeconfig --name mop-sandbox --kubeconfig ${DIR}/kubeconfig`, GET_WORKLOADS]);
+    const afterDown = await setup(buildStack(), [
       ['kind get clusters', { stdout: 'mop-sandbox\n' }],
       ['kind export kubeconfig', {}],
-      [`${K} get namespaces`, { stdout: '' }],
+      [GET_WORKLOADS, { stdout: '' }],
     ]);
-    expect(await emptyCluster.rt.exists()).toBe(false);
+    expect(await afterDown.rt.exists()).toBe(false);
     const none = await setup(buildStack(), [['kind get clusters', { stdout: '' }]]);
     expect(await none.rt.exists()).toBe(false);
     const noKind = await setup(buildStack(), [['kind get clusters', { exitCode: 127 }]]);
@@ -529,6 +537,44 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     await box.rt.logs('tempo', { follow: true, tail: 20, signal: new AbortController().signal, write: (l) => lines.push(l) });
     expect(box.sh.calls.at(-1)).toBe(`${K} logs -n mop-system -l app.kubernetes.io/name=tempo --tail=20 --prefix --max-log-requests=50 -f --ignore-errors`);
     expect(lines[0]).toBe('level=info msg=started');
+  });
+
+  it('logs -f streams lines as they arrive and stops on Ctrl-C (real exec wrapper, stand-in kind/kubectl scripts on PATH)', async () => {
+    const box = await sandbox(buildStack());
+    const bin = join(box.root, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'kind'), '#!/bin/sh\n[ "$1 $2" = "get clusters" ] && echo mop-sandbox\nexit 0\n', { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'kubectl'),
+      [
+        '#!/bin/sh',
+        'case "$*" in',
+        '  *"get namespaces"*) echo namespace/mop-system ;;',
+        '  *" logs "*) echo "[pod/tempo-0/tempo] first"; sleep 0.2; echo "[pod/loki-0/loki] second"; exec sleep 30 ;;',
+        'esac',
+      ].join('\n') + '\n',
+      { mode: 0o755 },
+    );
+    mkdirSync(join(box.state, 'kind', 'mop-sandbox'), { recursive: true });
+    writeFileSync(join(box.state, 'kind', 'mop-sandbox', 'kubeconfig'), 'stand-in');
+    // The full environment: zx takes seconds to start a program when most variables are missing.
+    const env: NodeJS.ProcessEnv = { ...process.env, MOP_STATE_DIR: box.state, PATH: `${bin}:${process.env.PATH}` };
+    delete env.MOP_KIND_CLUSTER;
+    const rt = createKindRuntime({ exec: createExec(), env });
+    const ctl = new AbortController();
+    const lines: string[] = [];
+    const started = Date.now();
+    await rt.logs(undefined, {
+      follow: true,
+      tail: 10,
+      signal: ctl.signal,
+      write: (l) => {
+        lines.push(l);
+        if (lines.length === 2) ctl.abort();
+      },
+    });
+    expect(lines).toEqual(['tempo | first', 'loki | second']);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('logs with no cluster: a UserError saying how to start it', async () => {

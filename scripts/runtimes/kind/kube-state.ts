@@ -47,7 +47,9 @@ export const itemsOfKind = <T>(list: KubeList | undefined, kind: string): T[] =>
 
 /** A component's live pods (terminating ones are leaving and say nothing about the new state). */
 export function podsOf(list: KubeList | undefined, component: string): Pod[] {
-  return itemsOfKind<Pod>(list, 'Pod').filter((p) => p.metadata?.labels?.[NAME_LABEL] === component && !p.metadata?.deletionTimestamp);
+  // `kubectl get pods` items carry kind: Pod; be lenient with a bare pod list all the same.
+  const pods = (list?.items ?? []).filter((o) => !o.kind || o.kind === 'Pod') as Pod[];
+  return pods.filter((p) => p.metadata?.labels?.[NAME_LABEL] === component && !p.metadata?.deletionTimestamp);
 }
 
 export function isPodReady(pod: Pod): boolean {
