@@ -803,7 +803,8 @@ export class KindRuntime implements Runtime {
       ns,
       '-l',
       component ? `${NAME_LABEL}=${component}` : NAME_LABEL,
-      `--tail=${opts.tail}`,
+      // `--tail all` reaches us as a huge number; kubectl spells "everything" -1.
+      `--tail=${opts.tail >= Number.MAX_SAFE_INTEGER ? -1 : opts.tail}`,
       '--prefix',
       '--max-log-requests=50',
       ...(opts.follow ? ['-f', '--ignore-errors'] : []),

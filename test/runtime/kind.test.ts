@@ -537,6 +537,8 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     await box.rt.logs('tempo', { follow: true, tail: 20, signal: new AbortController().signal, write: (l) => lines.push(l) });
     expect(box.sh.calls.at(-1)).toBe(`${K} logs -n mop-system -l app.kubernetes.io/name=tempo --tail=20 --prefix --max-log-requests=50 -f --ignore-errors`);
     expect(lines[0]).toBe('level=info msg=started');
+    await box.rt.logs('tempo', { follow: false, tail: Number.MAX_SAFE_INTEGER, signal: new AbortController().signal, write: () => undefined });
+    expect(box.sh.calls.at(-1)).toBe(`${K} logs -n mop-system -l app.kubernetes.io/name=tempo --tail=-1 --prefix --max-log-requests=50`);
   });
 
   it('logs -f streams lines as they arrive and stops on Ctrl-C (real exec wrapper, stand-in kind/kubectl scripts on PATH)', async () => {

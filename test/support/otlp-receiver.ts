@@ -235,7 +235,9 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** @param opts.decode false: only count requests (a cheap sink for benchmarks), nothing lands in spans/logs/metrics. */
+export async function startOtlpReceiver(opts: { decode?: boolean } = {}): Promise<OtlpReceiver> {
+  const decodeBodies = opts.decode ?? true;
   const rx: OtlpReceiver = {
     url: '',
     spans: [],
@@ -261,6 +263,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const contentType = String(req.headers['content-type'] ?? '');
     const json = contentType.includes('json');
     rx.requests.push({ path, contentType });
+    if (!decodeBodies) return void res.writeHead(200, { 'content-type': contentType }).end(json ? '{}' : Buffer.alloc(0));
     try {
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
       const { doc, id } = decode(path, body, json);
