@@ -35,7 +35,8 @@ export function committedCompose(sources: SourceDirs = defaultSources()): string
     sources,
     header: [
       `Regenerate: ${REGENERATE} (a test fails when this copy is stale).`,
-      'Run by hand: docker compose -f compose/docker-compose.yml up -d --wait   (credentials: compose/.env, see below)',
+      'Run by hand: docker compose -f compose/docker-compose.yml up -d --wait',
+      `Credentials: \`${REGENERATE} -- --env\` writes compose/.env (gitignored) from your mop-sandbox credentials.`,
     ],
   });
 }

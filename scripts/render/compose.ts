@@ -170,7 +170,7 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
       mounts.push({ type: 'bind', source: join(f.from === 'dashboards' ? paths.dashboards : paths.config, f.source), target: f.target, read_only: true });
     }
     if (mountsDashboards(c)) {
-      listDashboards(sources.dashboards);
+      listDashboards(sources.dashboards); // fails clearly when the folder is missing
       mounts.push({ type: 'bind', source: paths.dashboards, target: DASHBOARDS_TARGET, read_only: true });
     }
     if (c.collectsLogs) mounts.push({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true });

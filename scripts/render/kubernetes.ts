@@ -222,6 +222,7 @@ function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<stri
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   };
   const rbac = needsRbac(c);
+  const init = waitForBuckets(c, ctx);
   const spec: PodSpec = {
     ...(rbac ? { serviceAccountName: c.name } : { automountServiceAccountToken: false }),
     // Compose has no service-link variables (TEMPO_PORT=tcp://...); keep the environments identical.
@@ -229,10 +230,7 @@ function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<stri
     ...(c.hostPid ? { hostPID: true } : {}),
     securityContext: { runAsUser: user.uid, runAsGroup: user.gid, ...(user.uid !== 0 ? { fsGroup: user.gid } : {}) },
     ...(c.oneShot ? { restartPolicy: 'OnFailure' } : {}),
-    ...(() => {
-      const init = waitForBuckets(c, ctx);
-      return init.length ? { initContainers: init } : {};
-    })(),
+    ...(init.length ? { initContainers: init } : {}),
     containers: [container],
     ...(volumes.length ? { volumes } : {}),
   };

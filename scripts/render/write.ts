@@ -3,7 +3,7 @@
  * from the first byte), removes files an earlier render wrote that this one no longer has, and returns the paths.
  * An unwritable directory is bad input: one clear line, exit code 2.
  */
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { usageError } from '../lib/errors.js';
 import type { RenderFile } from './common.js';
@@ -19,7 +19,32 @@ const reasons: Record<string, string> = {
   EEXIST: 'it exists and is not a directory',
   ENOSPC: 'no space left on the device',
   EISDIR: 'a directory is in the way of a file',
+  ENOENT: 'the file system does not allow creating it',
 };
+
+/**
+ * mkdir -p that cannot spin: Node's recursive mkdir loops forever where the kernel answers ENOENT for a path
+ * under an existing directory (/proc/x, /sys/x). Find the nearest existing ancestor, then create one level at a time.
+ */
+export async function mkdirp(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      if ((await stat(d)).isDirectory()) break;
+      throw Object.assign(new Error(`${d} is not a directory`), { code: d === resolve(dir) ? 'EEXIST' : 'ENOTDIR' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(d) === d) throw e;
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
 
 function unwritable(dir: string, e: unknown) {
   const code = (e as NodeJS.ErrnoException).code ?? '';
@@ -46,7 +71,7 @@ export async function writeRender(dir: string, files: RenderFile[], opts: WriteO
   const prune = opts.prune ?? true;
   const root = resolve(dir);
   try {
-    await mkdir(root, { recursive: true });
+    await mkdirp(root);
   } catch (e) {
     throw unwritable(root, e);
   }
@@ -63,7 +88,7 @@ export async function writeRender(dir: string, files: RenderFile[], opts: WriteO
   try {
     for (const [i, f] of files.entries()) {
       const target = join(root, rels[i]);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdirp(dirname(target));
       const mode = f.mode ?? 0o644;
       const tmp = `${target}.${process.pid}.tmp`;
       await writeFile(tmp, f.content, { mode });

@@ -37,6 +37,7 @@ export const componentLabel = 'com.mop-sandbox.component';
 export const defaultProject = 'mop-sandbox';
 export const defaultReadyTimeoutMs = 180_000;
 const logLines = 50;
+const secs = (ms: number) => `${ms < 10_000 ? Number((ms / 1000).toFixed(1)) : Math.round(ms / 1000)}s`;
 
 /** The compose project name: MOP_PROJECT (tests run several side by side) or "mop-sandbox". */
 export function projectName(env: NodeJS.ProcessEnv): string {
@@ -344,7 +345,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       });
     }
     return new UserError({
-      what: `${names} not ready after ${Math.round(timeoutMs / 1000)}s`,
+      what: `${names} not ready after ${secs(timeoutMs)}`,
       why: e.detail,
       details,
       next: `read the log lines above (\`mop-sandbox logs ${one ?? ''}\` shows more). On a slow machine or network, wait longer: \`mop-sandbox up --timeout ${Math.round((timeoutMs * 2) / 1000)}\`. \`mop-sandbox down\` removes the stack`,
@@ -433,12 +434,17 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       } catch (e) {
         inner.abort();
         // Let the compose process end before sweeping, so nothing is created behind our back.
-        await Promise.race([start, new Promise((r) => setTimeout(r, 15_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([start, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+        clearTimeout(timer);
         if (ctx.signal.aborted) {
           for (const s of steps.values()) s.fail('interrupted');
-          await removeContainersAndNetworks().catch(() => undefined);
+          const sweep = ctx.out.step('interrupted: removing the containers started so far (data volumes stay)');
+          const first = await removeContainersAndNetworks().catch(() => ({ containers: 0, networks: 0 }));
+          // A create request compose sent just before it ended may land after the first sweep.
           await new Promise((r) => setTimeout(r, 300));
-          await removeContainersAndNetworks().catch(() => undefined);
+          const second = await removeContainersAndNetworks().catch(() => ({ containers: 0, networks: 0 }));
+          sweep.ok(`removed ${first.containers + second.containers} containers`);
           throw interrupted();
         }
         if (e instanceof NotReady) {

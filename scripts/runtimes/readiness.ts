@@ -89,7 +89,7 @@ export async function waitForReady(opts: WaitOptions): Promise<ReadyTimes> {
       const culprits = pending.filter((n) => started.has(n));
       const blamed = culprits.length ? culprits : pending;
       const detail = blamed.map((n) => `${n}: ${lastDetail.get(n) ?? 'not started'}`).join('; ');
-      throw new NotReady(blamed, 'timeout', `not ready after ${Math.round(opts.timeoutMs / 1000)}s (${detail})`);
+      throw new NotReady(blamed, 'timeout', `not ready after ${opts.timeoutMs < 10_000 ? Number((opts.timeoutMs / 1000).toFixed(1)) : Math.round(opts.timeoutMs / 1000)}s (${detail})`);
     }
     await sleep(interval, opts.signal);
   }

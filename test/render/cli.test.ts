@@ -3,7 +3,7 @@
  * .render/ (gitignored) so parallel test files that build dist/ do not race with this one.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -21,7 +21,7 @@ const v2 = composeV2();
 /** A clean environment: no MOP_* from the developer's shell, a temp HOME and state dir (never the real ones). */
 function run(args: string[], extra: Record<string, string> = {}) {
   const env = { PATH: process.env.PATH!, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), MOP_STATE_DIR: stateDir, ...extra };
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, cwd: home });
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, cwd: home, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -101,7 +101,9 @@ describe('mop-sandbox render (compiled CLI)', () => {
     ['an unknown runtime', ['render', '--runtime', 'docker'], {}, /^error: unknown runtime "docker"; use one of: compose, kind$/],
     ['an unknown store', ['render', '--store', 'ceph'], {}, /^error: unknown object store "ceph"; use one of: minio, seaweedfs, external$/],
     ['prod without an S3 endpoint', ['render', '--profile', 'prod'], {}, /^error: the prod profile uses an external S3 endpoint, and none is set; set MOP_S3_ENDPOINT/],
-    ['an unwritable directory', ['render', '--out', '/etc/hostname/sub'], {}, /^error: cannot write to \/etc\/hostname\/sub: .*; choose another directory with --out$/],
+    ['a directory under a file', ['render', '--out', '/etc/hostname/sub'], {}, /^error: cannot write to \/etc\/hostname\/sub: a parent is a file, not a directory; choose another directory with --out$/],
+    ['an existing file as the directory', ['render', '--out', '/etc/hostname'], {}, /^error: cannot write to \/etc\/hostname: it exists and is not a directory; choose another directory with --out$/],
+    ['a directory the kernel refuses (/proc)', ['render', '--out', '/proc/mop-render'], {}, /^error: cannot write to \/proc\/mop-render: .*; choose another directory with --out$/],
   ];
   it.each(bad)('refuses %s with one line and exit code 2', (_, args, env, line) => {
     const r = run(args, env);
@@ -110,6 +112,14 @@ describe('mop-sandbox render (compiled CLI)', () => {
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(line);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('refuses a read-only directory with one line and exit code 2 (not as root)', () => {
+    const dir = tempDir('ro');
+    chmodSync(dir, 0o500);
+    const r = run(['render', '--out', join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([`error: cannot write to ${join(dir, 'out')}: permission denied; choose another directory with --out`]);
   });
 
   it('reports bad input in the JSON document with --json', () => {

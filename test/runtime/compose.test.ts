@@ -1,0 +1,220 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExitCode, UserError } from '../../scripts/lib/errors.js';
+import { recordingExec, type RunResult } from '../../scripts/lib/exec.js';
+import { createOutput } from '../../scripts/lib/output.js';
+import { credentialEnv, createComposeRuntime, probeHost, projectName } from '../../scripts/runtimes/compose.js';
+import { buildStack, type ComponentName, type Stack } from '../../scripts/stack/model.js';
+import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
+
+const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'sk-secret-2' };
+const project = 'unit';
+
+/** Every component running and publishing its ports on 127.0.0.1 (host port = container port + 10000). */
+function containersFor(stack: Stack, override: Partial<Record<ComponentName, Partial<FakeContainer>>> = {}): FakeContainer[] {
+  return stack.components.map((c, i) => ({
+    id: `id-${c.name}`,
+    name: `${project}-${c.name}-1`,
+    project,
+    service: c.name,
+    state: c.oneShot ? 'exited' : 'running',
+    exitCode: 0,
+    ports: c.ports.filter((p) => p.publish).map((p) => ({ private: p.port, public: p.port + 10000 + i })),
+    ...override[c.name],
+  }));
+}
+
+function world(opts: {
+  stack?: Stack;
+  images?: string[];
+  apiVersion?: string;
+  override?: Partial<Record<ComponentName, Partial<FakeContainer>>>;
+  http?: (url: string) => { status?: number; error?: string };
+  compose?: Record<string, (args: string[]) => Partial<RunResult>>;
+  existing?: FakeContainer[];
+}) {
+  const stack = opts.stack ?? buildStack({ demo: false });
+  const images = opts.images ?? stack.components.map((c) => c.image);
+  const fd = fakeDocker({ images, version: { ApiVersion: opts.apiVersion ?? '1.41' }, containers: opts.existing, volumes: [{ name: `${project}_tempo-data`, project }], networks: [{ name: `${project}_default`, project }] });
+  const exec = recordingExec(
+    {
+      docker: (args) => {
+        const sub = args[5];
+        const handler = opts.compose?.[sub];
+        if (handler) return handler(args);
+        if (sub === 'up') fd.state.containers.push(...containersFor(stack, opts.override));
+        return { exitCode: 0 };
+      },
+    },
+    ['docker'],
+  );
+  const env = { MOP_PROJECT: project, MOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'mop-unit-')) };
+  const probes: string[] = [];
+  const runtime = createComposeRuntime({
+    exec,
+    env,
+    docker: fd.docker,
+    platform: 'linux',
+    intervalMs: 5,
+    http: async (url) => {
+      probes.push(url);
+      return opts.http ? opts.http(url) : { status: 200 };
+    },
+  });
+  const cap = captureSink();
+  const out = createOutput({ sink: cap.sink });
+  return { stack, fd, exec, env, runtime, out, cap, probes };
+}
+
+const composeCalls = (exec: ReturnType<typeof recordingExec>) => exec.calls.filter((c) => c.file === 'docker' && c.args[0] === 'compose').map((c) => c.args.slice(5).join(' '));
+
+describe('compose runtime: names and settings', () => {
+  it('uses MOP_PROJECT or mop-sandbox, and rejects names compose would refuse', () => {
+    expect(projectName({})).toBe('mop-sandbox');
+    expect(projectName({ MOP_PROJECT: 'mopt-a_1' })).toBe('mopt-a_1');
+    expect(() => projectName({ MOP_PROJECT: 'Bad Name' })).toThrow(UserError);
+  });
+
+  it('hands credentials to compose as MOP_* variables, the names the renderer requires', () => {
+    expect(credentialEnv(credentials)).toEqual({ MOP_GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', MOP_S3_ACCESS_KEY_ID: 'mopkey', MOP_S3_SECRET_ACCESS_KEY: 'sk-secret-2' });
+  });
+
+  it('probes published ports on loopback, or on the remote engine host', () => {
+    expect(probeHost({ host: 'unix:///var/run/docker.sock', source: 'default' }, '127.0.0.1')).toBe('127.0.0.1');
+    expect(probeHost({ host: 'unix:///var/run/docker.sock', source: 'default' }, '0.0.0.0')).toBe('127.0.0.1');
+    expect(probeHost({ host: 'tcp://10.1.2.3:2375', source: 'DOCKER_HOST' }, '127.0.0.1')).toBe('10.1.2.3');
+  });
+});
+
+describe('compose runtime: up', () => {
+  it('renders, starts with compose v2 and waits for every component; secrets only in the process env', async () => {
+    const w = world({});
+    const ready = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out });
+    expect(Object.keys(ready).sort()).toEqual(w.stack.components.map((c) => c.name).sort());
+    expect(composeCalls(w.exec)).toEqual(['up -d --no-build --pull never --remove-orphans']);
+    const up = w.exec.calls.find((c) => c.args[5] === 'up')!;
+    expect(up.args.slice(0, 5)).toEqual(['compose', '-p', project, '-f', join(w.env.MOP_STATE_DIR, 'compose', 'docker-compose.yml')]);
+    expect(up.env).toMatchObject({ MOP_GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', MOP_S3_SECRET_ACCESS_KEY: 'sk-secret-2' });
+    const file = readFileSync(join(w.env.MOP_STATE_DIR, 'compose', 'docker-compose.yml'), 'utf8');
+    expect(file).toContain('name: unit');
+    expect(file).toContain('${MOP_GRAFANA_ADMIN_PASSWORD');
+    expect(file).not.toContain('pw-secret-1');
+    expect(file).not.toContain('start_interval');
+    // Readiness is probed on the published host port, at the model's path.
+    expect(w.probes).toContain(`http://127.0.0.1:${3200 + 10000 + w.stack.components.findIndex((c) => c.name === 'tempo')}/ready`);
+    const text = w.cap.text();
+    expect(text).toMatch(/✓ tempo\s+ready in \d+\.\ds/);
+    expect(text).toMatch(/✓ buckets\s+created tempo, mimir, loki, loki-ruler in/);
+    expect(text).toContain('images: all');
+  });
+
+  it('adds healthcheck.start_interval on Engine 25+ (API 1.44)', async () => {
+    const w = world({ apiVersion: '1.44' });
+    await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out });
+    expect(readFileSync(join(w.env.MOP_STATE_DIR, 'compose', 'docker-compose.yml'), 'utf8')).toContain('start_interval: 1s');
+  });
+
+  it('pulls only missing images and builds locally built ones', async () => {
+    const stack = buildStack({ demo: true });
+    const present = stack.components.filter((c) => c.name !== 'grafana' && c.name !== 'demo').map((c) => c.image);
+    const w = world({ stack, images: present });
+    await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out });
+    expect(composeCalls(w.exec)).toEqual(['pull --quiet grafana', 'build demo', 'up -d --no-build --pull never --remove-orphans']);
+    expect(w.cap.text()).toMatch(/✓ pull grafana\/grafana:13\.2\.0/);
+  });
+
+  it('stops at an image that cannot be pulled, without retrying a definitive error (exit 3)', async () => {
+    const w = world({ images: [], compose: { pull: () => ({ exitCode: 1, stderr: 'Error response from daemon: manifest unknown' }) } });
+    const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'IMAGE_PULL_FAILED', exitCode: ExitCode.preflight });
+    expect(err.next).toMatch(/MOP_REGISTRY_MIRROR/);
+    expect(composeCalls(w.exec).filter((c) => c.startsWith('pull'))).toHaveLength(new Set(w.stack.components.map((c) => c.image)).size);
+    expect(composeCalls(w.exec)).not.toContain('up -d --no-build --pull never --remove-orphans');
+  });
+
+  it('names a component that exits, with its last log lines and the next step (exit 4)', async () => {
+    const w = world({ override: { tempo: { state: 'exited', exitCode: 1, logs: ['level=info msg=starting', 'level=error msg="bucket does not exist"'] } } });
+    const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err).toMatchObject({ code: 'COMPONENT_FAILED', exitCode: ExitCode.notReady, what: 'tempo exited with code 1' });
+    expect(err.details).toEqual(['last 2 log lines of tempo (unit-tempo-1):', '  | level=info msg=starting', '  | level=error msg="bucket does not exist"']);
+    expect(err.next).toMatch(/mop-sandbox logs tempo/);
+    expect(w.cap.text()).toMatch(/✗ tempo\s+exited with code 1/);
+  });
+
+  it('fails a one-shot job that exits non-zero', async () => {
+    const w = world({ override: { buckets: { state: 'exited', exitCode: 1, logs: ['mc: <ERROR> Unable to make bucket'] } } });
+    const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
+    expect(err.what).toBe('buckets exited with code 1 before finishing its job');
+  });
+
+  it('treats a crash loop as a failure instead of waiting', async () => {
+    const w = world({ override: { loki: { state: 'restarting', exitCode: 2, restartCount: 2 } } });
+    const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
+    expect(err.what).toBe('loki keeps crashing (restarted 2 times, last exit code 2)');
+  });
+
+  it('names a component that is not ready in time', async () => {
+    const w = world({ http: (url) => (url.endsWith('/ready') && url.includes(`:${3200 + 10000 + 2}/`) ? { status: 503 } : { status: 200 }) });
+    const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out, readyTimeoutMs: 200 }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: ExitCode.notReady, what: 'tempo not ready after 0.2s' });
+    expect(err.why).toMatch(/tempo: starting \(HTTP 503 from \/ready\)/);
+    expect(err.next).toMatch(/--timeout/);
+  });
+
+  it('turns a port taken between preflight and start into PORT_IN_USE (exit 3)', async () => {
+    const w = world({
+      compose: { up: () => ({ exitCode: 1, stderr: 'Error response from daemon: driver failed programming external connectivity on endpoint unit-grafana-1: Bind for 127.0.0.1:3000 failed: port is already allocated' }) },
+    });
+    const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'PORT_IN_USE', exitCode: ExitCode.preflight, what: 'host port 3000 was taken while the stack was starting' });
+  });
+
+  it('on Ctrl-C stops waiting, removes the containers it started, keeps the volumes (exit 130)', async () => {
+    const ac = new AbortController();
+    const w = world({ http: () => ({ error: 'connection refused' }) });
+    const p = w.runtime.up(w.stack, { credentials, signal: ac.signal, out: w.out });
+    setTimeout(() => ac.abort(new Error('interrupted')), 50);
+    const err = await p.catch((e) => e);
+    expect(err).toMatchObject({ code: 'INTERRUPTED', exitCode: ExitCode.interrupted });
+    expect(w.fd.state.containers).toEqual([]);
+    expect(w.fd.state.networks).toEqual([]);
+    expect(w.fd.state.volumes).toHaveLength(1);
+    expect(w.cap.text()).toMatch(/removed \d+ containers/);
+  });
+});
+
+describe('compose runtime: status, down', () => {
+  it('reports state, health and URL per component', async () => {
+    const stack = buildStack({ demo: false });
+    const w = world({ stack, existing: containersFor(stack, { mimir: { state: 'exited', exitCode: 137 } }), http: (u) => (u.includes(':13100/') ? { status: 503 } : { status: 200 }) });
+    const list = await w.runtime.status(stack);
+    const by = Object.fromEntries(list.map((s) => [s.name, s]));
+    expect(by.buckets).toMatchObject({ state: 'completed', health: 'none' });
+    expect(by.mimir).toMatchObject({ state: 'exited', exitCode: 137, detail: 'exited with code 137' });
+    expect(by.grafana).toMatchObject({ state: 'running', health: 'healthy', url: `http://127.0.0.1:${3000 + 10000 + stack.components.findIndex((c) => c.name === 'grafana')}/` });
+    expect(by.loki.detail).toBeUndefined();
+    expect(await world({}).runtime.status(stack)).toEqual([]);
+  });
+
+  it('down removes containers and networks by project label and keeps volumes; purge removes them', async () => {
+    const stack = buildStack({ demo: false });
+    const w = world({ stack, existing: containersFor(stack) });
+    expect(await w.runtime.down({ purge: false })).toEqual({ containers: stack.components.length, networks: 1, volumes: 0, volumesKept: 1 });
+    expect(w.fd.calls).toContain('stop unit-tempo-1');
+    expect(w.fd.state.volumes).toHaveLength(1);
+    expect(await w.runtime.down({ purge: true })).toEqual({ containers: 0, networks: 0, volumes: 1, volumesKept: 0 });
+    expect(w.fd.state.volumes).toEqual([]);
+    // Nothing there: still fine.
+    expect(await w.runtime.down({ purge: true })).toEqual({ containers: 0, networks: 0, volumes: 0, volumesKept: 0 });
+    expect(composeCalls(w.exec)).toEqual([]);
+  });
+
+  it('down with Docker unreachable says so (exit 3)', async () => {
+    const fd = fakeDocker({ unreachable: Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' }) });
+    const rt = createComposeRuntime({ exec: recordingExec(), env: { MOP_PROJECT: 'x', MOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'mop-unit-')) }, docker: fd.docker, platform: 'linux' });
+    await expect(rt.down({ purge: true })).rejects.toMatchObject({ code: 'DOCKER_UNREACHABLE', exitCode: ExitCode.preflight });
+  });
+});

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordingExec } from '../../scripts/lib/exec.js';
+import { canBind, containerOnPort, describeHolder, findPortHolder, freePort, holderFix, listeningInodes, processOnPortLinux, processOnPortLsof } from '../../scripts/lib/ports.js';
+import { fakeDocker } from './fakes.js';
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+function listen(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    servers.push(s);
+    s.listen({ host, port: 0 }, () => resolve((s.address() as { port: number }).port));
+  });
+}
+
+describe('host ports', () => {
+  it('tells a free port from a taken one by binding it', async () => {
+    const taken = await listen();
+    expect(await canBind('127.0.0.1', taken)).toBe(false);
+    expect(await canBind('127.0.0.1', await freePort())).toBe(true);
+  });
+
+  it('sees a port taken on 0.0.0.0 as taken on 127.0.0.1', async () => {
+    const taken = await listen('0.0.0.0');
+    expect(await canBind('127.0.0.1', taken)).toBe(false);
+  });
+
+  it('parses /proc/net/tcp for listening sockets on a port', () => {
+    const text = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0',
+      '   1: 0100007F:0BB8 0100007F:A1B2 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 100 0 0 10 0',
+      '   2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0000000000000000 100 0 0 10 0',
+    ].join('\n');
+    expect(listeningInodes(text, 3000)).toEqual(['4242']);
+    expect(listeningInodes(text, 8080)).toEqual(['4444']);
+    expect(listeningInodes(text, 9000)).toEqual([]);
+  });
+
+  it.runIf(process.platform === 'linux')('names the process holding a port from /proc', async () => {
+    const port = await listen();
+    const holder = await processOnPortLinux(port);
+    expect(holder).toMatchObject({ kind: 'process', pid: process.pid });
+    expect(describeHolder(holder!)).toMatch(new RegExp(`^process ${process.pid} \\(`));
+    expect(await processOnPortLinux(await freePort())).toBeUndefined();
+  });
+
+  it('names the process from lsof on macOS', async () => {
+    const exec = recordingExec({ lsof: { stdout: 'p4711\ncnode\nf22\n' } });
+    expect(await processOnPortLsof(exec, 3000)).toEqual({ kind: 'process', pid: 4711, command: 'node' });
+    expect(exec.calls[0].args).toEqual(['-nP', '-iTCP:3000', '-sTCP:LISTEN', '-Fpc']);
+  });
+
+  it('prefers a container publishing the port, by name and compose project', async () => {
+    const { docker } = fakeDocker({
+      containers: [
+        { id: 'a', name: 'other-grafana-1', project: 'other', service: 'grafana', state: 'running', ports: [{ private: 3000, public: 3000, ip: '0.0.0.0' }] },
+        { id: 'b', name: 'vite', project: '', service: '', state: 'running', ports: [{ private: 5173, public: 5173 }] },
+      ],
+    });
+    const h = await findPortHolder(3000, { docker, exec: recordingExec(), platform: 'linux' });
+    expect(h).toEqual({ kind: 'container', name: 'other-grafana-1', id: 'a', project: 'other' });
+    expect(describeHolder(h)).toBe('container "other-grafana-1" (compose project "other")');
+    expect(holderFix(h, 'MOP_PORT_GRAFANA_HTTP')).toBe(
+      'stop it: `docker compose -p other down` (or `docker stop other-grafana-1`), or choose another port: MOP_PORT_GRAFANA_HTTP=<port>',
+    );
+    expect(await containerOnPort(docker, 5173)).toMatchObject({ name: 'vite' });
+    expect(await containerOnPort(docker, 4000)).toBeUndefined();
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { recordingExec } from '../../scripts/lib/exec.js';
+import { hasDisplay, parseDuration } from '../../scripts/lib/session.js';
+import { parseRuntimeChoice, runtimeFor, selectRuntime } from '../../scripts/runtimes/select.js';
+import { fakeDocker } from './fakes.js';
+
+const env = { MOP_PROJECT: 'sel', MOP_STATE_DIR: '/tmp/mop-select-test' };
+
+describe('runtime selection', () => {
+  it('accepts auto, compose and kind only', () => {
+    expect(parseRuntimeChoice(undefined)).toBe('auto');
+    expect(parseRuntimeChoice('compose')).toBe('compose');
+    expect(() => parseRuntimeChoice('swarm')).toThrow(/unknown runtime "swarm"/);
+  });
+
+  it('auto picks compose when kind or kubectl is missing, and says why', async () => {
+    const s = await selectRuntime('auto', { exec: recordingExec({}, ['docker', 'kubectl']), env, docker: fakeDocker().docker });
+    expect(s.runtime.name).toBe('compose');
+    expect(s.reason).toMatch(/kind is not installed|no kind runtime/);
+  });
+
+  it('auto picks compose when Docker does not answer', async () => {
+    const { docker } = fakeDocker({ unreachable: Object.assign(new Error('ENOENT'), { code: 'ENOENT' }) });
+    const s = await selectRuntime('auto', { exec: recordingExec({}, ['docker', 'kind', 'kubectl']), env, docker });
+    expect(s.runtime.name).toBe('compose');
+  });
+
+  it('auto picks kind when kind and kubectl are installed and Docker runs (when this build has the kind runtime)', async () => {
+    const s = await selectRuntime('auto', { exec: recordingExec({}, ['docker', 'kind', 'kubectl']), env, docker: fakeDocker().docker });
+    expect(['kind', 'compose']).toContain(s.runtime.name);
+    if (s.runtime.name === 'compose') expect(s.reason).toMatch(/no kind runtime/);
+  });
+
+  it('--runtime compose needs nothing else; later commands use the recorded runtime', async () => {
+    expect((await selectRuntime('compose', { exec: recordingExec(), env })).runtime.name).toBe('compose');
+    expect((await runtimeFor(undefined, { exec: recordingExec(), env })).name).toBe('compose');
+  });
+});
+
+describe('session helpers', () => {
+  it('parses --timeout as seconds or with a unit', () => {
+    expect(parseDuration('30', '--timeout')).toBe(30_000);
+    expect(parseDuration('2m', '--timeout')).toBe(120_000);
+    expect(parseDuration(undefined, '--timeout')).toBeUndefined();
+    expect(() => parseDuration('soon', '--timeout')).toThrow(/not a duration/);
+  });
+
+  it('opens a browser only where there is a display', () => {
+    expect(hasDisplay({ CI: 'true', DISPLAY: ':0' }, 'linux')).toBe(false);
+    expect(hasDisplay({ DISPLAY: ':0' }, 'linux')).toBe(true);
+    expect(hasDisplay({ WAYLAND_DISPLAY: 'wayland-0' }, 'linux')).toBe(true);
+    expect(hasDisplay({}, 'darwin')).toBe(true);
+    expect(hasDisplay({ SSH_CONNECTION: '1.2.3.4 5 6.7.8.9 22' }, 'darwin')).toBe(false);
+    expect(hasDisplay({}, 'win32')).toBe(true);
+  });
+});
