@@ -66,6 +66,8 @@ const supervisor = createSupervisor({
 });
 const registry = createScenarioRegistry({ onChange: (active) => supervisor.send({ type: 'scenarios', active }) });
 const control = createControlApi({ registry, supervisor });
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
 for (const name of Object.keys(services)) {
   supervisor.start({
@@ -109,12 +111,10 @@ function announce() {
 function shutdown(code) {
   shuttingDown ??= (async () => {
     launcherLog('info', 'stopping the demo');
-    control.close();
+    if (control.listening) control.close();
     await supervisor.stopAll();
     process.exit(code);
   })();
   return shuttingDown;
 }
 
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));

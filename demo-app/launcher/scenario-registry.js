@@ -34,7 +34,7 @@ export function createScenarioRegistry({ onChange }) {
       });
     },
 
-    /** @returns {{ ok: true, scenario: object } | { ok: false, error: string }} */
+    /** @returns {{ ok: true, scenario: object, error?: undefined } | { ok: false, error: string }} */
     start(name, input) {
       const resolved = resolveParams(name, input);
       if (!resolved.ok) return resolved;

@@ -51,7 +51,7 @@ function send(res, status, body) {
 }
 
 /**
- * @param {{ log: ReturnType<import('../telemetry/logger.js').createLogger> }} deps
+ * @param {{ log: ReturnType<typeof import('../telemetry/logger.js').createLogger> }} deps
  * @param {Record<string, (req: { params: Record<string,string>, body: any, query: URLSearchParams }) => Promise<{ status?: number, body: unknown }>>} routes
  *   keyed by "METHOD /path/:param"
  */

@@ -9,7 +9,7 @@ const MESSAGING = { 'messaging.system': 'in_memory', 'messaging.destination.name
 const MAX_ATTEMPTS = 3;
 
 /**
- * @param {{ tracer: import('@opentelemetry/api').Tracer, log: any, inventory: ReturnType<import('../lib/http-client.js').createClient>,
+ * @param {{ tracer: import('@opentelemetry/api').Tracer, log: any, inventory: ReturnType<typeof import('../lib/http-client.js').createClient>,
  *   onShipped: (orderId: string, shipment: any) => void, intervalMs?: number }} deps
  */
 export function createFulfilment({ tracer, log, inventory, onShipped, intervalMs = 250 }) {

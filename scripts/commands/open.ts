@@ -1,7 +1,7 @@
 import type { Command } from './command.js';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
-import { current, hasDisplay, openInBrowser, stackFor } from '../lib/session.js';
-import { component, hostUrl, type ComponentName } from '../stack/model.js';
+import { current, hasDisplay, openInBrowser, stackFor, uiUrl } from '../lib/session.js';
+import { component, type ComponentName } from '../stack/model.js';
 
 const openable: ComponentName[] = ['grafana', 'alloy', 'tempo', 'mimir', 'loki', 'store', 'demo'];
 
@@ -29,7 +29,7 @@ export const command: Command = {
         code: 'NOT_RUNNING',
       });
     }
-    const url = s.url ?? hostUrl(stack, name);
+    const url = s.url ?? uiUrl(stack, name);
     if (!url) throw usageError(`${name} has no web address`);
     const display = hasDisplay(env) && out.mode !== 'json';
     const opened = display ? await openInBrowser(url) : false;

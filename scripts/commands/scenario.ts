@@ -92,9 +92,16 @@ function rejectParamFlags(flags: FlagValues, sub: string) {
   if (given.length) throw usageError(`--${given[0]} only applies to \`scenario start\`, not \`scenario ${sub}\``);
 }
 
+const flagOf = (param: string) => Object.entries(PARAM_FLAGS).find(([, key]) => key === param)?.[0];
+
+/** The control API names parameters as in its JSON (delayMs); the user typed flags (--delay-ms). */
+function inFlagTerms(text: string): string {
+  return text.replace(/\b(rate|delayMs|durationS)\b/g, (param) => `--${flagOf(param) ?? param}`);
+}
+
 function describeParams(s: ScenarioInfo): string {
   return Object.entries(s.params)
-    .map(([k, p]) => `${k}=${s.activeParams?.[k] ?? p.default} ${p.unit}`)
+    .map(([k, p]) => `--${flagOf(k) ?? k}=${s.activeParams?.[k] ?? p.default} ${p.unit}`)
     .join(', ');
 }
 
@@ -104,7 +111,7 @@ async function list(ctx: CommandContext): Promise<number> {
   const scenarios = data.scenarios as ScenarioInfo[];
   ctx.out.table(
     ['SCENARIO', 'SERVICE', 'STATE', 'PARAMETERS', 'WHAT IT DOES'],
-    scenarios.map((s) => [s.name, s.service, s.active ? (s.endsAt ? `on until ${s.endsAt.slice(11, 19)}` : 'on') : 'off', describeParams(s), s.summary]),
+    scenarios.map((s) => [s.name, s.service, s.active ? (s.endsAt ? `on until ${new Date(s.endsAt).toLocaleTimeString()}` : 'on') : 'off', describeParams(s), s.summary]),
   );
   ctx.out.info('');
   ctx.out.info('Start one: mop-sandbox scenario start NAME [--rate N] [--delay-ms N] [--duration S]; see demo-app/SCENARIOS.md for what to look at in Grafana.');
@@ -128,7 +135,7 @@ async function start(ctx: CommandContext, name: string | undefined): Promise<num
   if (status === 400) {
     throw new UserError({
       what: `the demo app refused to start "${name}"`,
-      why: data.error,
+      why: typeof data.error === 'string' ? inFlagTerms(data.error) : undefined,
       next: 'run `mop-sandbox scenario list` for each scenario\'s parameters and their ranges',
       exitCode: ExitCode.usage,
       code: 'BAD_SCENARIO_PARAMETER',
@@ -138,7 +145,7 @@ async function start(ctx: CommandContext, name: string | undefined): Promise<num
   const s = data.started as { name: string; service: string; params: Record<string, number>; endsAt?: string };
   const shown = Object.entries(s.params)
     .filter(([k, v]) => !(k === 'durationS' && v === 0))
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => `--${flagOf(k) ?? k}=${v}`)
     .join(' ');
   ctx.out.info(`started ${s.name} on ${s.service} (${shown})${s.endsAt ? `, stops by itself at ${s.endsAt}` : '; stop it with `mop-sandbox scenario stop`'}`);
   ctx.out.result({ started: s });

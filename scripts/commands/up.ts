@@ -1,12 +1,14 @@
 import type { Command } from './command.js';
-import { ExitCode } from '../lib/errors.js';
+import { ExitCode, UserError } from '../lib/errors.js';
 import { preflightError } from '../lib/preflight.js';
-import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor } from '../lib/session.js';
+import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor, uiUrl } from '../lib/session.js';
 import { ensureState, loadState, saveState } from '../lib/state.js';
-import { hostUrl } from '../stack/model.js';
 import { isHealthy } from '../runtimes/runtime.js';
 import { parseRuntimeChoice, selectRuntime } from '../runtimes/select.js';
 import { printStatus } from './status.js';
+
+const interrupted = () =>
+  new UserError({ what: 'interrupted', why: 'Ctrl-C before anything was created', exitCode: ExitCode.interrupted, code: 'INTERRUPTED' });
 
 export const command: Command = {
   name: 'up',
@@ -28,16 +30,18 @@ export const command: Command = {
     const stack = stackFor(ctx, previous, profile ? { profile } : {});
     const { runtime, reason } = await selectRuntime(choice, { exec: ctx.exec, env });
 
+    out.info(`runtime ${runtime.name} (${reason}), project ${runtime.project}, profile ${stack.profile.name}`);
     // Preflight: nothing is created before every check passed.
-    const pre = out.step(`preflight (${runtime.name}: ${reason})`);
+    const pre = out.step('preflight');
     const checks = await runtime.preflight(stack);
     const blocking = preflightError(checks);
     if (blocking) {
       pre.fail(`${checks.filter((c) => !c.ok && c.severity === 'error').length} failed`);
       throw blocking;
     }
-    pre.ok(checks.find((c) => c.id === 'docker')?.detail);
+    pre.ok(checks.filter((c) => c.ok && c.id !== 'config').map((c) => c.detail).join('; '));
     for (const c of checks.filter((x) => !x.ok)) out.warn(`${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+    if (ctx.signal.aborted) throw interrupted();
 
     // Already running: print the status and change nothing.
     const existing = await runtime.status(stack);
@@ -74,8 +78,8 @@ export const command: Command = {
     }
     const seconds = (Date.now() - began) / 1000;
 
-    const rows = stack.components.map((c) => ({ name: c.name, readySeconds: ready[c.name], url: c.oneShot ? undefined : hostUrl(stack, c.name) }));
-    const grafana = hostUrl(stack, 'grafana');
+    const rows = stack.components.map((c) => ({ name: c.name, readySeconds: ready[c.name], url: c.oneShot ? undefined : uiUrl(stack, c.name) }));
+    const grafana = uiUrl(stack, 'grafana');
     const login = {
       url: grafana,
       user: 'admin',

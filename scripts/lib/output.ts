@@ -104,9 +104,15 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
       const width = Math.max(0, ...titles.map((t) => t.length));
       const state = titles.map(() => ({ done: false, text: '' }));
       const elapsed = () => `${Math.floor((Date.now() - started) / 1000)}s`;
+      // Lines must not wrap, or redrawing in place goes astray.
+      const fit = (text: string, used: number) => {
+        const max = Math.max(20, (process.stdout.columns || 120) - 1 - used);
+        return text.length > max ? text.slice(0, max - 1) + '…' : text;
+      };
       const render = (i: number) => {
         const s = state[i];
-        return s.done ? s.text : `${dim('…')} ${titles[i].padEnd(width)}  ${dim(`${s.text}${s.text ? ' ' : ''}${elapsed()}`)}`;
+        if (s.done) return s.text;
+        return `${dim('…')} ${titles[i].padEnd(width)}  ${dim(fit(`${s.text}${s.text ? ' ' : ''}${elapsed()}`, width + 4))}`;
       };
       const redraw = (i: number) => {
         const up = titles.length - i;
@@ -126,8 +132,8 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
         if (timer && state.every((s) => s.done)) clearInterval(timer);
       };
       return titles.map((title, i) => ({
-        ok: (detail) => finish(i, `${green('✓')} ${title.padEnd(width)}  ${dim(detail ?? elapsed())}`.trimEnd()),
-        fail: (detail) => finish(i, `${red('✗')} ${title.padEnd(width)}  ${detail ?? ''}`.trimEnd()),
+        ok: (detail) => finish(i, `${green('✓')} ${title.padEnd(width)}  ${dim(tty ? fit(detail ?? elapsed(), width + 4) : detail ?? elapsed())}`.trimEnd()),
+        fail: (detail) => finish(i, `${red('✗')} ${title.padEnd(width)}  ${tty ? fit(detail ?? '', width + 4) : detail ?? ''}`.trimEnd()),
         update(detail) {
           if (state[i].done || state[i].text === detail) return;
           state[i].text = detail;

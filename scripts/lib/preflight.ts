@@ -9,7 +9,7 @@ import type { RuntimeName, Stack } from '../stack/model.js';
 import type { PreflightCheck } from '../runtimes/runtime.js';
 import { ExitCode, UserError } from './errors.js';
 import type { Exec } from './exec.js';
-import { createDocker, inspectEngine, resolveEndpoint, unreachableError, type DockerApi, type DockerEndpoint, type Engine } from './docker.js';
+import { createDocker, inspectEngine, resolveEndpoint, unreachableError, withTimeout, type DockerApi, type DockerEndpoint, type Engine } from './docker.js';
 import { canBind, containerOnPort, describeHolder, findPortHolder, holderFix } from './ports.js';
 
 export interface PreflightDeps {
@@ -85,13 +85,16 @@ export async function checkPorts(
 ): Promise<PreflightCheck[]> {
   const failures: PreflightCheck[] = [];
   const seen = new Map<number, string>();
+  // One look at the engine's published ports (a hung remote engine must not hang the check).
+  const list = deps.docker ? await withTimeout(deps.docker.listContainers({ all: false }), 5000, 'the Docker engine').catch(() => undefined) : undefined;
+  const listing: DockerApi | undefined = list && deps.docker ? { ...deps.docker, listContainers: async () => list } : undefined;
   const results = await Promise.all(
     stack.published.map(async (p) => {
-      const own = deps.docker ? await containerOnPort(deps.docker, p.hostPort, p.hostIp).catch(() => undefined) : undefined;
+      const own = listing ? await containerOnPort(listing, p.hostPort, p.hostIp) : undefined;
       if (own && own.project && own.project === deps.ownProject) return { p, holder: undefined };
       if (own) return { p, holder: own };
       if (await canBind(p.hostIp, p.hostPort)) return { p, holder: undefined };
-      return { p, holder: await findPortHolder(p.hostPort, { docker: deps.docker, exec: deps.exec, platform: deps.platform, hostIp: p.hostIp }) };
+      return { p, holder: await findPortHolder(p.hostPort, { docker: listing, exec: deps.exec, platform: deps.platform, hostIp: p.hostIp }) };
     }),
   );
   for (const { p, holder } of results) {

@@ -11,6 +11,7 @@ import { runtimeFor } from '../runtimes/select.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { usageError } from './errors.js';
 import { loadState, type State } from './state.js';
+export { uiPort, uiUrl } from './urls.js';
 
 export function profileFlag(v: unknown): ProfileName | undefined {
   if (v === undefined || v === '') return undefined;
@@ -68,3 +69,4 @@ export async function openInBrowser(url: string): Promise<boolean> {
     return false;
   }
 }
+

@@ -51,22 +51,22 @@ export interface Selection {
  * answers; compose otherwise.
  */
 export async function selectRuntime(choice: RuntimeChoice, deps: ComposeRuntimeDeps): Promise<Selection> {
-  if (choice === 'compose') return { runtime: createComposeRuntime(deps), reason: '--runtime compose' };
+  if (choice === 'compose') return { runtime: createComposeRuntime(deps), reason: 'chosen with --runtime' };
   const kind = await loadKind();
   if (choice === 'kind') {
     if (!kind) throw kindMissing();
-    return { runtime: kind(deps), reason: '--runtime kind' };
+    return { runtime: kind(deps), reason: 'chosen with --runtime' };
   }
   const compose = createComposeRuntime(deps);
-  if (!kind) return { runtime: compose, reason: 'compose (this build has no kind runtime)' };
+  if (!kind) return { runtime: compose, reason: 'auto: this build has no kind runtime' };
   const [k, kc] = await Promise.all([deps.exec.which('kind'), deps.exec.which('kubectl')]);
-  if (!k || !kc) return { runtime: compose, reason: `compose (${!k ? 'kind' : 'kubectl'} is not installed)` };
+  if (!k || !kc) return { runtime: compose, reason: `auto: ${!k ? 'kind' : 'kubectl'} is not installed` };
   const dockerUp = await compose
     .engine()
     .then(() => true)
     .catch(() => false);
-  if (!dockerUp) return { runtime: compose, reason: 'compose (Docker does not answer, so kind cannot run either)' };
-  return { runtime: kind(deps), reason: 'kind (kind and kubectl are installed and Docker runs)' };
+  if (!dockerUp) return { runtime: compose, reason: 'auto: Docker does not answer, so kind cannot run either' };
+  return { runtime: kind(deps), reason: 'auto: kind and kubectl are installed and Docker runs' };
 }
 
 /** The runtime for commands after `up`: the one recorded in the state file, else compose. */

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { startOtlpGrpcReceiver, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { call, cleanEnv, otelTestEnv, repoRoot, startDemo, type RunningDemo } from './demo-process.js';
 
 const demos: RunningDemo[] = [];
@@ -16,8 +16,8 @@ afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()));
 });
 
-async function receiver() {
-  const rx = await startOtlpReceiver();
+async function receiver(grpc = false) {
+  const rx = grpc ? await startOtlpGrpcReceiver() : await startOtlpReceiver();
   receivers.push(rx);
   return rx;
 }
@@ -119,5 +119,17 @@ describe('settings', () => {
       new Set(['/v1/traces application/json', '/v1/metrics application/json', '/v1/logs application/json']),
     );
     expect(rx.spans.find((s) => s.traceId === traceId)!.resource['deployment.environment']).toBe('local');
+  });
+
+  it('exports over gRPC with OTEL_EXPORTER_OTLP_PROTOCOL=grpc', async () => {
+    const rx = await receiver(true);
+    const demo = await startDemo({ ...otelTestEnv(rx.url), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    demos.push(demo);
+    const res = await call('GET', `${demo.storefront}/api/products/SKU-1005`);
+    expect(res.status).toBe(200);
+    const traceId = res.headers.get('traceresponse')!.split('-')[1];
+    await rx.waitFor(() => rx.spans.some((s) => s.traceId === traceId && s.resource['service.name'] === 'inventory'), 'the trace over gRPC');
+    await rx.waitFor(() => rx.logs.length > 0 && rx.metrics.length > 0, 'logs and metrics over gRPC');
+    expect(new Set(rx.requests.map((r) => r.path))).toEqual(new Set(['/v1/traces', '/v1/metrics', '/v1/logs']));
   });
 });

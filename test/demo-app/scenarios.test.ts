@@ -175,10 +175,10 @@ describe('slow-dependency', () => {
     const DELAY = 300;
     const measure = async () => {
       const results = await traffic(16, browse);
-      const spans = await spansOf(results.map((r) => r.traceId), (s) => service(s) === 'inventory' && s.name === 'SELECT stock', 'browse traces');
-      const inTraces = rx.spans.filter((s) => results.some((r) => r.traceId === s.traceId));
-      const front = inTraces.filter((s) => service(s) === 'storefront' && s.kind === SpanKind.server);
-      return { db: spans.map((s) => s.durationMs), front: front.map((s) => s.durationMs) };
+      const ids = results.map((r) => r.traceId);
+      const db = await spansOf(ids, (s) => service(s) === 'inventory' && s.name === 'SELECT stock', 'database spans');
+      const front = await spansOf(ids, (s) => service(s) === 'storefront' && s.kind === SpanKind.server, 'storefront spans');
+      return { db: db.map((s) => s.durationMs), front: front.map((s) => s.durationMs) };
     };
     const baseline = await measure();
     await startScenario('slow-dependency', { delayMs: DELAY });

@@ -106,8 +106,12 @@ describe('one checkout', () => {
     expect(db.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'peer.service': 'warehouse-db', 'db.namespace': 'warehouse' });
   });
 
-  it('sends log records with the trace id and the span id of the span that was active', () => {
-    const logsOf = rx.logs.filter((l) => l.traceId === traceId);
+  it('sends log records with the trace id and the span id of the span that was active', async () => {
+    const expected = ['checkout complete', 'order placed', 'payment approved', 'stock reserved', 'order fulfilled'];
+    const logsOf = await rx.waitFor(() => {
+      const inTrace = rx.logs.filter((l) => l.traceId === traceId);
+      return expected.every((body) => inTrace.some((l) => l.body === body)) && inTrace;
+    }, `the log records of trace ${traceId}`);
     const spanOfLog = (svc: string, body: string) => {
       const log = logsOf.find((l) => service(l) === svc && l.body === body);
       expect(log, `${svc} log "${body}"`).toBeDefined();

@@ -4,7 +4,7 @@
  * health checks, depends_on, volumes, ports on 127.0.0.1) is the real thing. Every case asserts on engine state.
  * Cases run concurrently, each in its own compose project, state dir and host ports.
  */
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
@@ -15,6 +15,15 @@ const why = engineUnavailable();
 if (why) console.log(`engine tests (stand-in) skipped: ${why}`);
 
 const sandboxes: Sandbox[] = [];
+const tally = { ran: 0, passed: 0 };
+/** An engine case: counted, so CI shows how many ran against the engine. */
+function engineCase(name: string, fn: () => Promise<void>, timeout: number) {
+  it(name, async () => {
+    tally.ran++;
+    await fn();
+    tally.passed++;
+  }, timeout);
+}
 async function sandbox(...args: Parameters<typeof createSandbox>) {
   const s = await createSandbox(...args);
   sandboxes.push(s);
@@ -39,9 +48,11 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
 
   afterAll(async () => {
     await Promise.all(sandboxes.map((s) => s.cleanup()));
+    const version = (await docker.version().catch(() => ({ Version: '?' }))).Version;
+    console.log(`engine tests (stand-in images, Docker Engine ${version}): ${tally.ran} ran, ${tally.passed} passed`);
   }, 120_000);
 
-  it('stand-in: up, then status, then up again (no duplicates, nothing changed), then down', async () => {
+  engineCase('stand-in: up, then status, then up again (no duplicates, nothing changed), then down', async () => {
     const s = await sandbox('life');
     const up = await s.run('up', '--no-open', '--json');
     expect(up.code, up.stdout + up.stderr).toBe(ExitCode.ok);
@@ -102,7 +113,7 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     expect(after.stdout).toContain('not running');
   }, 240_000);
 
-  it('stand-in: data written before down is there after the next up; down --purge removes it', async () => {
+  engineCase('stand-in: data written before down is there after the next up; down --purge removes it', async () => {
     const s = await sandbox('data');
     expect((await s.run('up', '--no-open')).code).toBe(ExitCode.ok);
     expect(await starts(s, 'tempo', '/var/tempo')).toBe(1);
@@ -122,26 +133,26 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     expect(await s.networks()).toEqual([]);
     expect(existsSync(join(s.stateDir, 'state.json'))).toBe(false);
     expect(existsSync(join(s.stateDir, 'compose'))).toBe(false);
-
-    expect((await s.run('up', '--no-open')).code).toBe(ExitCode.ok);
-    expect(await starts(s, 'tempo', '/var/tempo')).toBe(1); // fresh data
-    expect(JSON.parse(readFileSync(join(s.stateDir, 'state.json'), 'utf8')).credentials).not.toEqual(creds);
-    expect((await s.run('down', '--purge')).code).toBe(ExitCode.ok);
   }, 240_000);
 
-  it('stand-in: down --purge with nothing running succeeds', async () => {
+  engineCase('stand-in: down --purge with nothing running (and a broken state file) succeeds', async () => {
     const s = await sandbox('empty');
+    // A broken state file must not stop a purge either.
+    mkdirSync(s.stateDir, { recursive: true });
+    writeFileSync(join(s.stateDir, 'state.json'), '{ not json');
+    expect((await s.run('status')).code).toBe(ExitCode.failure);
     const r = await s.run('down', '--purge', '--json');
     expect(r.code).toBe(ExitCode.ok);
     expect(r.json).toMatchObject({ containers: 0, networks: 0, volumes: 0, stateRemoved: true });
     expect(await s.containers()).toEqual([]);
+    expect(existsSync(join(s.stateDir, 'state.json'))).toBe(false);
   }, 60_000);
 
-  it('stand-in: a component that never becomes healthy is named with its log tail (exit 4)', async () => {
+  engineCase('stand-in: a component that never becomes healthy is named with its log tail (exit 4)', async () => {
     const s = await sandbox('never', { tempo: { mode: 'never-ready' } });
-    const r = await s.run('up', '--no-open', '--timeout', '30', '--json');
+    const r = await s.run('up', '--no-open', '--timeout', '45', '--json');
     expect(r.code).toBe(ExitCode.notReady);
-    expect(r.json.error).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: 4, what: 'tempo not ready after 30s' });
+    expect(r.json.error).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: 4, what: 'tempo not ready after 45s' });
     expect(r.json.error.why).toContain('tempo: starting (HTTP 404 from /ready)');
     expect(r.json.error.details[0]).toMatch(/^last \d+ log lines of tempo/);
     expect(r.json.error.details.join('\n')).toContain('stand-in tempo: still not ready');
@@ -153,20 +164,20 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     expect(await s.containers()).toEqual([]);
   }, 180_000);
 
-  it('stand-in: a component that exits is named at once, with its log tail (exit 4)', async () => {
+  engineCase('stand-in: a component that exits is named at once, with its log tail (exit 4)', async () => {
     const s = await sandbox('exits', { mimir: { mode: 'exit', exitCode: 7 } });
-    const started = Date.now();
-    const r = await s.run('up', '--no-open', '--timeout', '120');
+    const r = await s.run('up', '--no-open', '--timeout', '170', '--json');
     expect(r.code).toBe(ExitCode.notReady);
-    expect(Date.now() - started).toBeLessThan(90_000); // fails fast, long before the timeout
-    expect(r.stderr).toMatch(/error: mimir (exited with code 7|keeps crashing \(restarted \d+ times)/);
-    expect(r.stderr).toContain('stand-in mimir: error: failing on purpose');
-    expect(r.stderr).toContain('next: read the log lines above');
+    // COMPONENT_FAILED, not COMPONENT_TIMEOUT: the wait stopped at the crash, not at the deadline.
+    expect(r.json.error.code).toBe('COMPONENT_FAILED');
+    expect(r.json.error.what).toMatch(/^mimir (exited with code 7|keeps crashing \(restarted \d+ times)/);
+    expect(r.json.error.details.join('\n')).toContain('stand-in mimir: error: failing on purpose');
+    expect(r.json.error.next).toMatch(/^read the log lines above/);
     expect((await s.run('down')).code).toBe(ExitCode.ok);
     expect(await s.containers()).toEqual([]);
   }, 180_000);
 
-  it('stand-in: a host port taken by another container is named, and nothing is created (exit 3)', async () => {
+  engineCase('stand-in: a host port taken by another container is named, and nothing is created (exit 3)', async () => {
     const s = await sandbox('port');
     const squatter = `${s.project}-squatter`;
     const c = await docker.createContainer({
@@ -190,7 +201,7 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     }
   }, 60_000);
 
-  it('stand-in: Docker unreachable gives a clear error (exit 3)', async () => {
+  engineCase('stand-in: Docker unreachable gives a clear error (exit 3)', async () => {
     const s = await sandbox('nodocker', {}, { DOCKER_HOST: 'unix:///tmp/mop-no-such-docker.sock' });
     const r = await s.run('up', '--no-open');
     expect(r.code).toBe(ExitCode.preflight);
@@ -201,7 +212,7 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     expect(down.json.error.code).toBe('DOCKER_UNREACHABLE');
   }, 60_000);
 
-  it('stand-in: SIGINT during up stops cleanly, and nothing is left after down (exit 130)', async () => {
+  engineCase('stand-in: SIGINT during up stops cleanly, and nothing is left after down (exit 130)', async () => {
     const s = await sandbox('sigint', { tempo: { readyDelay: 60 } });
     const cli = spawnCli(['up', '--no-open'], s.env);
     // Interrupt while waiting: containers exist, tempo is not ready.

@@ -13,6 +13,7 @@ import {
   supportsStartInterval,
   unreachableError,
   type DockerEndpoint,
+  type EngineVersionRaw,
 } from '../../scripts/lib/docker.js';
 import { ExitCode } from '../../scripts/lib/errors.js';
 import { fakeDocker, framed } from './fakes.js';
@@ -66,7 +67,7 @@ describe('which product answered', () => {
     [{ OperatingSystem: 'Rancher Desktop WSL Distribution', Name: 'lima-rancher-desktop' }, {}, ep('unix:///Users/me/.rd/docker.sock', 'rancher-desktop'), 'Rancher Desktop'],
     [{ OperatingSystem: 'Debian GNU/Linux 12 (bookworm)', Name: 'ci-host' }, { Components: [{ Name: 'Engine', Version: '20.10.24' }] }, ep('unix:///var/run/docker.sock'), 'dockerd'],
   ] as const)('%j -> %s', (info, version, endpoint, product) => {
-    expect(detectProduct(info, version, endpoint)).toBe(product);
+    expect(detectProduct(info, version as EngineVersionRaw, endpoint)).toBe(product);
   });
 
   it('uses healthcheck.start_interval only from API 1.44 (Engine 25) on, never on Podman', () => {

@@ -235,10 +235,8 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** @param opts.decode false: only count requests (a cheap sink for benchmarks), nothing lands in spans/logs/metrics. */
-export async function startOtlpReceiver(opts: { decode?: boolean } = {}): Promise<OtlpReceiver> {
-  const decodeBodies = opts.decode ?? true;
-  const rx: OtlpReceiver = {
+function emptyReceiver(): OtlpReceiver {
+  return {
     url: '',
     spans: [],
     logs: [],
@@ -255,7 +253,12 @@ export async function startOtlpReceiver(opts: { decode?: boolean } = {}): Promis
     },
     close: async () => {},
   };
+}
 
+/** @param opts.decode false: only count requests (a cheap sink for benchmarks), nothing lands in spans/logs/metrics. */
+export async function startOtlpReceiver(opts: { decode?: boolean } = {}): Promise<OtlpReceiver> {
+  const decodeBodies = opts.decode ?? true;
+  const rx = emptyReceiver();
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     let body = await readAll(req);
@@ -282,5 +285,42 @@ export async function startOtlpReceiver(opts: { decode?: boolean } = {}): Promis
       server.closeAllConnections();
       server.close(() => resolve());
     });
+  return rx;
+}
+
+const GRPC_SERVICES: Record<string, string> = {
+  '/v1/traces': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  '/v1/metrics': '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+  '/v1/logs': '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+};
+
+/**
+ * The same receiver over OTLP/gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc). Its url is http://127.0.0.1:PORT, which
+ * the gRPC exporters read as "plaintext". requests[].path is the HTTP path of the signal, contentType "grpc".
+ */
+export async function startOtlpGrpcReceiver(): Promise<OtlpReceiver> {
+  // grpc-js arrives with the @opentelemetry/exporter-*-otlp-grpc dependencies; loaded lazily so HTTP-only users skip it.
+  const grpc = await import('@grpc/grpc-js');
+  const rx = emptyReceiver();
+  const server = new grpc.Server();
+  for (const [signal, path] of Object.entries(GRPC_SERVICES)) {
+    const raw = (b: Buffer) => b;
+    const definition = {
+      Export: { path, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
+    };
+    server.addService(definition, {
+      Export: (call: { request: Buffer }, callback: (err: Error | null, res?: Buffer) => void) => {
+        rx.requests.push({ path: signal, contentType: 'grpc' });
+        const { doc, id } = decode(signal, call.request, false);
+        flatten(rx, signal, doc, id);
+        callback(null, Buffer.alloc(0)); // an empty Export*ServiceResponse
+      },
+    });
+  }
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  rx.url = `http://127.0.0.1:${port}`;
+  rx.close = async () => server.forceShutdown();
   return rx;
 }

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { buildStack, type Component, type ComponentName, type Stack } from '../../scripts/stack/model.js';
 
 export const BUSYBOX = '/bin/busybox';
@@ -202,4 +203,18 @@ export function engineUnavailable(): string | undefined {
     return 'docker compose v2 is not installed';
   }
   return undefined;
+}
+
+/**
+ * By hand: `node --import tsx test/support/stand-ins.ts [component=delay:N|never-ready|exit:CODE ...]` builds the
+ * stand-ins and prints `export MOP_IMAGE_<COMPONENT>=...` lines, e.g. `eval "$(node --import tsx test/support/stand-ins.ts tempo=never-ready)"`.
+ */
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const behaviours: Partial<Record<ComponentName, StandInBehavior>> = {};
+  for (const arg of process.argv.slice(2)) {
+    const [name, spec] = arg.split('=');
+    const [kind, n] = spec.split(':');
+    behaviours[name as ComponentName] = kind === 'delay' ? { readyDelay: Number(n) } : kind === 'exit' ? { mode: 'exit', exitCode: Number(n ?? 3) } : { mode: 'never-ready' };
+  }
+  for (const [k, v] of Object.entries(imageEnv(standInImages(behaviours)))) console.log(`export ${k}=${v}`);
 }

@@ -1,0 +1,16 @@
+/** Where a person points a browser, per component. */
+import { component, type ComponentName, type PublishedPort, type Stack } from '../stack/model.js';
+
+/** The port a person opens: the one named "http" (Alloy's UI, not its OTLP/HTTP port), else the first http port. */
+export function uiPort(stack: Stack, name: ComponentName): PublishedPort | undefined {
+  const mine = stack.published.filter((p) => p.component === name && p.protocol === 'http');
+  return mine.find((p) => p.name === 'http') ?? mine[0];
+}
+
+/** The URL a person opens for a component, from the model (the runtime reports the actually bound port in `status`). */
+export function uiUrl(stack: Stack, name: ComponentName): string | undefined {
+  const p = uiPort(stack, name);
+  if (!p) return undefined;
+  const host = p.hostIp === '0.0.0.0' ? '127.0.0.1' : p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp;
+  return `http://${host}:${p.hostPort}${component(stack, name)?.uiPath ?? '/'}`;
+}

@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { composeDocument } from '../../scripts/render/compose.js';
+import { buildStack } from '../../scripts/stack/model.js';
+import { resolveStackOptions } from '../../scripts/stack/options.js';
+
+const settings = (obj: object) => {
+  const f = join(mkdtempSync(join(tmpdir(), 'mop-settings-')), 'settings.json');
+  writeFileSync(f, JSON.stringify(obj));
+  return f;
+};
+const images = (env: NodeJS.ProcessEnv) => Object.fromEntries(buildStack(resolveStackOptions(env)).components.map((c) => [c.name, c.image]));
+
+describe('image overrides reach the compose file (mirrors, air-gapped rooms, pinned digests)', () => {
+  it('prefixes every pulled image with a registry mirror, but not the locally built demo', () => {
+    const i = images({ MOP_SETTINGS: settings({}), MOP_REGISTRY_MIRROR: 'mirror.example.com:5000' });
+    expect(i.grafana).toBe('mirror.example.com:5000/grafana/grafana:13.2.0');
+    expect(i.buckets).toBe('mirror.example.com:5000/pgsty/mc:RELEASE.2026-03-13T08-57-32Z');
+    expect(i.demo).toMatch(/^mop-sandbox\/demo-app:/);
+  });
+
+  it('takes a per-component image from MOP_IMAGE_<COMPONENT>, over the settings file, over the mirror', () => {
+    const file = settings({ registryMirror: 'mirror.local/', images: { tempo: 'tempo@sha256:aaa', loki: 'settings/loki:1' } });
+    const i = images({ MOP_SETTINGS: file, MOP_IMAGE_LOKI: 'env/loki:2' });
+    expect(i.tempo).toBe('tempo@sha256:aaa');
+    expect(i.loki).toBe('env/loki:2');
+    expect(i.mimir).toBe('mirror.local/grafana/mimir:3.0.2');
+  });
+
+  it('an overridden demo image replaces the local build', () => {
+    const stack = buildStack(resolveStackOptions({ MOP_SETTINGS: settings({}), MOP_IMAGE_DEMO: 'registry/demo:1' }));
+    const doc = composeDocument(stack, { projectName: 'p', paths: { config: '/c', dashboards: '/d', buildContext: '/b' } });
+    expect(doc.services.demo).toMatchObject({ image: 'registry/demo:1' });
+    expect(doc.services.demo.build).toBeUndefined();
+  });
+
+  it('reads host ports whose names contain digits (MOP_PORT_STORE_S3)', () => {
+    const stack = buildStack(resolveStackOptions({ MOP_SETTINGS: settings({}), MOP_PORT_STORE_S3: '19000', MOP_PORT_ALLOY_OTLP_GRPC: '14317' }));
+    expect(stack.published.find((p) => p.component === 'store' && p.name === 's3')?.hostPort).toBe(19000);
+    expect(stack.published.find((p) => p.component === 'alloy' && p.name === 'otlp-grpc')?.hostPort).toBe(14317);
+  });
+});
