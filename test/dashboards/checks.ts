@@ -152,7 +152,7 @@ export interface CatalogEntry {
 /** Labels a query may match on for any metric: target labels, and OTel resource attributes Mimir promotes. */
 export const commonLabels = ['job', 'instance', 'service_name', 'deployment_environment'];
 
-/** name → entry, over every section of dashboards/metrics-catalog.json. */
+/** name → entry, over every section of scripts/stack/metrics-catalog.json. */
 export function flattenCatalog(catalog: Json): Map<string, CatalogEntry> {
   const metrics = new Map<string, CatalogEntry>();
   for (const [section, value] of Object.entries<Json>(catalog)) {
@@ -189,7 +189,7 @@ export function checkMetrics(dashboard: Json, provisioned: DatasourceRef[], cata
       }
       const resolved = resolveMetric(catalog, selector.metric);
       if (!resolved) {
-        problems.push(`${q.where}: metric ${selector.metric} is not in dashboards/metrics-catalog.json`);
+        problems.push(`${q.where}: metric ${selector.metric} is not in scripts/stack/metrics-catalog.json`);
         continue;
       }
       const { entry, part } = resolved;

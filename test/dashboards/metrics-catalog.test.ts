@@ -1,11 +1,11 @@
 /**
- * dashboards/metrics-catalog.json: every section names its upstream source and types its metrics.
+ * scripts/stack/metrics-catalog.json: every section names its upstream source and types its metrics.
  * (The demo section is also checked against the demo app's real export, in the demo app's tests.)
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const catalog = JSON.parse(readFileSync(new URL('../../dashboards/metrics-catalog.json', import.meta.url), 'utf8'));
+const catalog = JSON.parse(readFileSync(new URL('../../scripts/stack/metrics-catalog.json', import.meta.url), 'utf8'));
 const sections = Object.entries<any>(catalog).filter(([name]) => !name.startsWith('_'));
 const types = ['counter', 'gauge', 'histogram', 'summary'];
 

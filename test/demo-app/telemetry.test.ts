@@ -156,7 +156,7 @@ describe('every export', () => {
 });
 
 describe('metrics', () => {
-  const catalog = JSON.parse(readFileSync(join(repoRoot, 'dashboards/metrics-catalog.json'), 'utf8')).demo.metrics as Record<
+  const catalog = JSON.parse(readFileSync(join(repoRoot, 'scripts/stack/metrics-catalog.json'), 'utf8')).demo.metrics as Record<
     string,
     { type: string; otel: string; unit: string; labels: string[] }
   >;
