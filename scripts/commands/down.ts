@@ -1,7 +1,8 @@
 import type { Command } from './command.js';
 import { ExitCode, UserError } from '../lib/errors.js';
 import { loadState, removeState, saveState, type State } from '../lib/state.js';
-import { runtimeFor } from '../runtimes/select.js';
+import { otherRuntime, runtimeFor } from '../runtimes/select.js';
+import type { DownResult, Runtime } from '../runtimes/runtime.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -20,11 +21,22 @@ export const command: Command = {
       // A broken state file must not stop a purge: it is about to be deleted anyway.
       if (!(purge && e instanceof UserError && e.code === 'STATE_INVALID')) throw e;
     }
-    const runtime = await runtimeFor(state?.active?.runtime, { exec: ctx.exec, env });
-    const step = out.step(`${purge ? 'purge' : 'down'} (${runtime.name}, project ${runtime.project})`);
-    let r;
+    const deps = { exec: ctx.exec, env, log: (line: string) => out.info(line) };
+    const runtime = await runtimeFor(state?.active?.runtime, deps);
+    // Without a record of what `up` made (never started, interrupted, a lost state file), or when purging,
+    // also clean the other runtime: a kind cluster left behind would otherwise hold its host ports for ever.
+    const runtimes: Runtime[] = [runtime];
+    if (purge || !state?.active) {
+      const other = await otherRuntime(runtime.name, deps);
+      if (other) runtimes.push(other);
+    }
+    const step = out.step(`${purge ? 'purge' : 'down'} (${runtimes.map((x) => x.name).join(' and ')}, project ${runtime.project})`);
+    const r: DownResult = { containers: 0, networks: 0, volumes: 0, volumesKept: 0 };
     try {
-      r = await runtime.down({ purge });
+      for (const rt of runtimes) {
+        const one = await rt.down({ purge });
+        for (const k of Object.keys(r) as (keyof DownResult)[]) r[k] += one[k];
+      }
     } catch (e) {
       step.fail();
       throw e;

@@ -78,3 +78,10 @@ export async function runtimeFor(recorded: RuntimeName | undefined, deps: Compos
   }
   return createComposeRuntime(deps);
 }
+
+/** The runtime that is not `name`, when this build has it (for cleaning up after both). */
+export async function otherRuntime(name: RuntimeName, deps: ComposeRuntimeDeps): Promise<Runtime | undefined> {
+  if (name === 'kind') return createComposeRuntime(deps);
+  const kind = await loadKind();
+  return kind?.(deps);
+}
