@@ -55,7 +55,7 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
   engineCase('stand-in: up, then status, then up again (no duplicates, nothing changed), then down', async () => {
     const s = await sandbox('life');
     const up = await s.run('up', '--no-open', '--json');
-    expect(up.code, up.stdout + up.stderr).toBe(ExitCode.ok);
+    expect(up.code, JSON.stringify(up.json.error)).toBe(ExitCode.ok);
     expect(up.json).toMatchObject({ ok: true, alreadyRunning: false, runtime: 'compose', project: s.project });
     expect(up.json.components.map((c: { name: string }) => c.name)).toEqual(['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo']);
     for (const c of up.json.components) expect(c.readySeconds, c.name).toBeGreaterThan(0);
@@ -115,13 +115,15 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
 
   engineCase('stand-in: data written before down is there after the next up; down --purge removes it', async () => {
     const s = await sandbox('data');
-    expect((await s.run('up', '--no-open')).code).toBe(ExitCode.ok);
+    const first = await s.run('up', '--no-open');
+    expect(first.code, first.stderr).toBe(ExitCode.ok);
     expect(await starts(s, 'tempo', '/var/tempo')).toBe(1);
     const creds = JSON.parse(readFileSync(join(s.stateDir, 'state.json'), 'utf8')).credentials;
     expect((await s.run('down')).code).toBe(ExitCode.ok);
     expect(await s.containers()).toEqual([]);
 
-    expect((await s.run('up', '--no-open')).code).toBe(ExitCode.ok);
+    const second = await s.run('up', '--no-open');
+    expect(second.code, second.stderr).toBe(ExitCode.ok);
     expect(await starts(s, 'tempo', '/var/tempo')).toBe(2); // same volume: the first start's line is still there
     expect(await starts(s, 'grafana', '/var/lib/grafana')).toBe(2);
     expect(JSON.parse(readFileSync(join(s.stateDir, 'state.json'), 'utf8')).credentials).toEqual(creds); // reused
@@ -151,8 +153,10 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
   engineCase('stand-in: a component that never becomes healthy is named with its log tail (exit 4)', async () => {
     const s = await sandbox('never', { tempo: { mode: 'never-ready' } });
     const r = await s.run('up', '--no-open', '--timeout', '45', '--json');
-    expect(r.code).toBe(ExitCode.notReady);
-    expect(r.json.error).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: 4, what: 'tempo not ready after 45s' });
+    expect(r.code, JSON.stringify(r.json.error)).toBe(ExitCode.notReady);
+    expect(r.json.error).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: 4 });
+    // On a loaded machine another component may still be starting at the deadline; tempo is always named.
+    expect(r.json.error.what).toMatch(/^(\w+, )*tempo(, \w+)* not ready after 45s$/);
     expect(r.json.error.why).toContain('tempo: starting (HTTP 404 from /ready)');
     expect(r.json.error.details[0]).toMatch(/^last \d+ log lines of tempo/);
     expect(r.json.error.details.join('\n')).toContain('stand-in tempo: still not ready');
@@ -167,7 +171,7 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
   engineCase('stand-in: a component that exits is named at once, with its log tail (exit 4)', async () => {
     const s = await sandbox('exits', { mimir: { mode: 'exit', exitCode: 7 } });
     const r = await s.run('up', '--no-open', '--timeout', '170', '--json');
-    expect(r.code).toBe(ExitCode.notReady);
+    expect(r.code, JSON.stringify(r.json.error)).toBe(ExitCode.notReady);
     // COMPONENT_FAILED, not COMPONENT_TIMEOUT: the wait stopped at the crash, not at the deadline.
     expect(r.json.error.code).toBe('COMPONENT_FAILED');
     expect(r.json.error.what).toMatch(/^mimir (exited with code 7|keeps crashing \(restarted \d+ times)/);
@@ -189,7 +193,7 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     try {
       await c.start();
       const r = await s.run('up', '--no-open', '--json');
-      expect(r.code).toBe(ExitCode.preflight);
+      expect(r.code, JSON.stringify(r.json.error)).toBe(ExitCode.preflight);
       expect(r.json.error).toMatchObject({ code: 'PORT_IN_USE', what: `127.0.0.1:${s.hostPorts['grafana.http']} (grafana.http) is taken by container "${squatter}"` });
       expect(r.json.error.next).toContain(`docker stop ${squatter}`);
       expect(await s.containers()).toEqual([]);

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
 import { recordingExec, type RunResult } from '../../scripts/lib/exec.js';
 import { createOutput } from '../../scripts/lib/output.js';
@@ -11,6 +11,13 @@ import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
 
 const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'sk-secret-2' };
 const project = 'unit';
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mop-unit-'));
+  temps.push(d);
+  return d;
+};
 
 /** Every component running and publishing its ports on 127.0.0.1 (host port = container port + 10000). */
 function containersFor(stack: Stack, override: Partial<Record<ComponentName, Partial<FakeContainer>>> = {}): FakeContainer[] {
@@ -50,7 +57,7 @@ function world(opts: {
     },
     ['docker'],
   );
-  const env = { MOP_PROJECT: project, MOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'mop-unit-')) };
+  const env = { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() };
   const probes: string[] = [];
   const runtime = createComposeRuntime({
     exec,
@@ -214,7 +221,7 @@ describe('compose runtime: status, down', () => {
 
   it('down with Docker unreachable says so (exit 3)', async () => {
     const fd = fakeDocker({ unreachable: Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' }) });
-    const rt = createComposeRuntime({ exec: recordingExec(), env: { MOP_PROJECT: 'x', MOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'mop-unit-')) }, docker: fd.docker, platform: 'linux' });
+    const rt = createComposeRuntime({ exec: recordingExec(), env: { MOP_PROJECT: 'x', MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux' });
     await expect(rt.down({ purge: true })).rejects.toMatchObject({ code: 'DOCKER_UNREACHABLE', exitCode: ExitCode.preflight });
   });
 });

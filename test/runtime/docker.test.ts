@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   demuxLogs,
   detectProduct,
@@ -18,7 +18,13 @@ import {
 import { ExitCode } from '../../scripts/lib/errors.js';
 import { fakeDocker, framed } from './fakes.js';
 
-const home = () => mkdtempSync(join(tmpdir(), 'mop-docker-'));
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const home = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mop-docker-'));
+  temps.push(d);
+  return d;
+};
 
 function withContext(name: string, host: string, current = true) {
   const h = home();

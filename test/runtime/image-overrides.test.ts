@@ -1,13 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { composeDocument } from '../../scripts/render/compose.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { resolveStackOptions } from '../../scripts/stack/options.js';
 
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const settings = (obj: object) => {
-  const f = join(mkdtempSync(join(tmpdir(), 'mop-settings-')), 'settings.json');
+  const dir = mkdtempSync(join(tmpdir(), 'mop-settings-'));
+  temps.push(dir);
+  const f = join(dir, 'settings.json');
   writeFileSync(f, JSON.stringify(obj));
   return f;
 };

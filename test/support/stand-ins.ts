@@ -139,6 +139,7 @@ function rootfsTar(stack: Stack): { hash: string; path: string } {
   const h = createHash('sha256').update(readFileSync(BUSYBOX)).update(JSON.stringify({ files, dirs, applets }));
   const hash = h.digest('hex').slice(0, 12);
   const work = mkdtempSync(join(tmpdir(), 'mop-standin-'));
+  process.once('exit', () => rmSync(work, { recursive: true, force: true }));
   const root = join(work, 'rootfs');
   mkdirSync(join(root, 'bin'), { recursive: true });
   mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
