@@ -30,7 +30,8 @@ import { defaultSources, type SourceDirs } from '../render/common.js';
 import { assignNodePorts, kindClusterConfig, nodePortKey, renderKindConfig, type KindCluster } from '../render/kind.js';
 import { kubernetesFiles, kubernetesObjects, type KubeObject } from '../render/kubernetes.js';
 import { writeRender } from '../render/write.js';
-import { hostUrl, type Component, type ComponentName, type Stack } from '../stack/model.js';
+import { uiUrl } from '../lib/urls.js';
+import { type Component, type ComponentName, type Stack } from '../stack/model.js';
 import { NotReady, waitForReady, type Observation } from './readiness.js';
 import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTimes, Runtime, RuntimeDeps, UpContext } from './runtime.js';
 import {
@@ -778,7 +779,7 @@ export class KindRuntime implements Runtime {
     if (!ours.length) return [];
     return stack.components.map((c) => {
       const s = componentState(podsOf(list, c.name), Boolean(c.oneShot));
-      const url = s.state === 'running' ? hostUrl(stack, c.name) : undefined;
+      const url = s.state === 'running' ? uiUrl(stack, c.name) : undefined;
       return { name: c.name, ...s, ...(url ? { url } : {}) };
     });
   }

@@ -512,11 +512,3 @@ function resolveImage(name: ComponentName, image: string, opts: StackOptions, bu
 export function component(stack: Stack, name: ComponentName): Component | undefined {
   return stack.components.find((c) => c.name === name);
 }
-
-/** The URL a person uses on this machine for a component's first published http port. */
-export function hostUrl(stack: Stack, name: ComponentName, portName?: string): string | undefined {
-  const p = stack.published.find((x) => x.component === name && (portName ? x.name === portName : x.protocol === 'http'));
-  if (!p) return undefined;
-  const host = p.hostIp === '0.0.0.0' ? '127.0.0.1' : p.hostIp;
-  return `http://${host}:${p.hostPort}${portName ? '' : component(stack, name)?.uiPath ?? '/'}`;
-}

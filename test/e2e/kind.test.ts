@@ -15,7 +15,8 @@ import { preflightError } from '../../scripts/lib/preflight.js';
 import { ensureState } from '../../scripts/lib/state.js';
 import { createKindRuntime } from '../../scripts/runtimes/kind.js';
 import { isHealthy } from '../../scripts/runtimes/runtime.js';
-import { buildStack, hostUrl } from '../../scripts/stack/model.js';
+import { buildStack } from '../../scripts/stack/model.js';
+import { uiUrl } from '../../scripts/lib/urls.js';
 
 const exec = createExec();
 
@@ -70,7 +71,7 @@ describe.skipIf(Boolean(skip))('kind runtime end to end (real kind cluster and i
 
     const status = await runtime.status(stack);
     expect(status.filter((s) => !isHealthy(s))).toEqual([]);
-    const grafana = hostUrl(stack, 'grafana', 'http')!;
+    const grafana = uiUrl(stack, 'grafana')!;
     expect(grafana).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${grafana}/api/health`)).status).toBe(200);
 

@@ -3,7 +3,8 @@
  * one command line (the state dir shown as $STATE); the first rule whose prefix (or RegExp) matches answers it.
  * A command no rule expects fails the test, so every external call the runtime makes is visible in the test.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,8 +48,14 @@ export function recordedShell(stateDir: string, rules: Rule[] = []): RecordedShe
 }
 
 /** A state dir (MOP_STATE_DIR) and stub component configs + dashboards, so renders do not depend on config/ edits. */
+const sandboxRoots: string[] = [];
+afterAll(() => {
+  for (const root of sandboxRoots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
 export async function sandbox(stack: Stack) {
   const root = await mkdtemp(join(tmpdir(), 'mop-kind-'));
+  sandboxRoots.push(root);
   const state = join(root, 'state');
   const sources = { config: join(root, 'config'), dashboards: join(root, 'dashboards') };
   for (const c of stack.components) {

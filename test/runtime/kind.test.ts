@@ -483,7 +483,7 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     expect(by.buckets).toMatchObject({ state: 'completed', health: 'none' });
     expect(by.tempo).toMatchObject({ state: 'restarting', health: 'unhealthy' });
     expect(by.tempo.url).toBeUndefined();
-    expect(by.alloy).toMatchObject({ state: 'running', health: 'healthy', detail: '2/2 ready', url: 'http://127.0.0.1:4318/' });
+    expect(by.alloy).toMatchObject({ state: 'running', health: 'healthy', detail: '2/2 ready', url: 'http://127.0.0.1:12345/' });
     expect(by.grafana).toMatchObject({ state: 'missing', health: 'none' });
   });
 
