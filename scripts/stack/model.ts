@@ -153,14 +153,6 @@ export const ports = {
   obi: { metrics: 6060 },
 } as const;
 
-const s3Env = (): Record<string, EnvValue> => ({
-  S3_ENDPOINT: '', // filled per stack
-  S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
-  S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
-  S3_INSECURE: '',
-  S3_REGION: '',
-});
-
 function pin(key: ImageKey): ImagePin {
   return images[key];
 }
@@ -275,8 +267,9 @@ export function buildStack(opts: StackOptions = {}): Stack {
   const multitenancy = opts.multitenancy ?? false;
   const tenant = opts.tenant ?? (multitenancy ? 'mop' : 'anonymous');
   const withS3 = (): Record<string, EnvValue> => ({
-    ...s3Env(),
     S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
+    S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
     S3_INSECURE: String(s3.insecure),
     S3_REGION: s3.region,
   });
