@@ -11,21 +11,11 @@ import { usageError } from '../lib/errors.js';
 import { storeKinds, type ComponentName, type StackOptions, type StoreKind } from './model.js';
 import { isProfileName, profileNames, type ProfileName } from './profiles.js';
 
-export interface Settings {
-  profile?: ProfileName;
-  store?: StoreKind;
-  s3Endpoint?: string;
-  s3Insecure?: boolean;
-  s3Region?: string;
-  registryMirror?: string;
-  images?: Partial<Record<ComponentName, string>>;
-  ports?: Record<string, number>;
-  bindAddress?: string;
-  multitenancy?: boolean;
-  tenant?: string;
-  obi?: boolean;
-  demo?: boolean;
-}
+/** StackOptions as a user writes them: `images` and `ports` are the settings-file names of the two maps. */
+export type Settings = Omit<StackOptions, 'imageOverrides' | 'hostPorts'> & {
+  images?: StackOptions['imageOverrides'];
+  ports?: StackOptions['hostPorts'];
+};
 
 const settingKeys: (keyof Settings)[] = [
   'profile', 'store', 's3Endpoint', 's3Insecure', 's3Region', 'registryMirror', 'images', 'ports', 'bindAddress', 'multitenancy', 'tenant', 'obi', 'demo',
@@ -127,21 +117,8 @@ export function toStackOptions(s: Settings): StackOptions {
   }
   const hostPorts: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.ports ?? {})) hostPorts[k] = port(`port ${k}`, v);
-  return {
-    profile: s.profile,
-    store: s.store,
-    s3Endpoint: s.s3Endpoint,
-    s3Insecure: s.s3Insecure,
-    s3Region: s.s3Region,
-    registryMirror: s.registryMirror,
-    imageOverrides: s.images,
-    hostPorts,
-    bindAddress: s.bindAddress,
-    multitenancy: s.multitenancy,
-    tenant: s.tenant,
-    obi: s.obi,
-    demo: s.demo,
-  };
+  const { images, ports: _ports, ...rest } = s;
+  return { ...rest, imageOverrides: images, hostPorts };
 }
 
 /** flags: parsed CLI values that map onto settings (profile, store, obi, ...). */
