@@ -131,6 +131,13 @@ export interface Stack {
   published: PublishedPort[];
 }
 
+/**
+ * The label every container, volume and network of a stack carries, valued with the stack's id (the compose project
+ * name). `down`, orphan checks and Alloy's log discovery select on it, so another project that happens to share the
+ * compose project name is never touched or read. One constant for every runtime and command that selects by label.
+ */
+export const stackLabel = 'dev.mop-sandbox.stack';
+
 /** Where components reach each other: the same short names in compose and in the Kubernetes namespace. */
 export const serviceUrl = (name: ComponentName, port: number, scheme = 'http') => `${scheme}://${name}:${port}`;
 
