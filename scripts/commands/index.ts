@@ -9,6 +9,7 @@ export const commandLoaders: Record<string, { summary: string; load: () => Promi
   up: { summary: 'Check the machine, start the stack, wait until every component is ready, open Grafana', load: async () => (await import('./up.js')).command },
   status: { summary: 'Show each component: state, health and URL (exit 0 only when all are healthy)', load: async () => (await import('./status.js')).command },
   logs: { summary: 'Print the logs of one component or all (-f follows)', load: async () => (await import('./logs.js')).command },
+  verify: { summary: 'Send one run of telemetry and prove every backend, datasource, dashboard and correlation works (exit 1 names the failed check)', load: async () => (await import('./verify.js')).command },
   open: { summary: 'Open Grafana (or another component) in the browser', load: async () => (await import('./open.js')).command },
   down: { summary: 'Stop and remove the stack, keeping data (--purge deletes data and credentials)', load: async () => (await import('./down.js')).command },
   doctor: { summary: 'Run every preflight check and say how to fix each failure', load: async () => (await import('./doctor.js')).command },
