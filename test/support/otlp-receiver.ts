@@ -37,8 +37,9 @@ message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
 
 message NumberDataPoint { fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; double as_double = 4; sfixed64 as_int = 6;
   repeated KeyValue attributes = 7; }
+message Exemplar { fixed64 time_unix_nano = 2; double as_double = 3; bytes span_id = 4; bytes trace_id = 5; sfixed64 as_int = 6; repeated KeyValue filtered_attributes = 7; }
 message HistogramDataPoint { fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4; double sum = 5;
-  repeated fixed64 bucket_counts = 6; repeated double explicit_bounds = 7; repeated KeyValue attributes = 9; }
+  repeated fixed64 bucket_counts = 6; repeated double explicit_bounds = 7; repeated Exemplar exemplars = 8; repeated KeyValue attributes = 9; }
 message Gauge { repeated NumberDataPoint data_points = 1; }
 message Sum { repeated NumberDataPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
 message Histogram { repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2; }
@@ -99,6 +100,8 @@ export interface ReceivedDataPoint {
   /** histogram */
   count?: number;
   sum?: number;
+  /** Histogram exemplars, ids as lowercase hex. */
+  exemplars?: { traceId: string; spanId: string; value: number; timeMs: number }[];
 }
 
 export interface ReceivedMetric {
@@ -213,7 +216,16 @@ function flatten(rx: OtlpReceiver, path: string, doc: Json, id: (v: Json) => str
               attributes: attributes(p.attributes),
               timeMs: nanosToMs(p.timeUnixNano),
               ...(type === 'histogram'
-                ? { count: Number(p.count ?? 0), sum: Number(p.sum ?? 0) }
+                ? {
+                    count: Number(p.count ?? 0),
+                    sum: Number(p.sum ?? 0),
+                    exemplars: (p.exemplars ?? []).map((e: Json) => ({
+                      traceId: id(e.traceId),
+                      spanId: id(e.spanId),
+                      value: e.asDouble !== undefined ? Number(e.asDouble) : Number(e.asInt ?? 0),
+                      timeMs: nanosToMs(e.timeUnixNano),
+                    })),
+                  }
                 : { value: p.asDouble !== undefined ? Number(p.asDouble) : Number(p.asInt ?? 0) }),
             })),
             resource,
