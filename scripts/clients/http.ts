@@ -107,7 +107,8 @@ export function describeFetchError(e: unknown, timeoutMs: number): string {
 /** One line for a check's "got": the status and the start of the body, or the connection error. */
 export function describeAnswer(a: HttpAnswer): string {
   if (a.status === 0) return a.error ?? 'no answer';
-  const body = a.text.replace(/\s+/g, ' ').trim();
+  // An HTML error page says less than its text.
+  const body = a.text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
   return `HTTP ${a.status}${body ? `: ${body.length > 160 ? body.slice(0, 157) + '...' : body}` : ''}`;
 }
 

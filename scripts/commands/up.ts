@@ -1,4 +1,6 @@
-import type { Command } from './command.js';
+import type { Command, CommandContext } from './command.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import type { Stack } from '../stack/model.js';
 import { ExitCode, UserError } from '../lib/errors.js';
 import { preflightError } from '../lib/preflight.js';
 import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor, uiUrl } from '../lib/session.js';
@@ -10,15 +12,27 @@ import { printStatus } from './status.js';
 const interrupted = () =>
   new UserError({ what: 'interrupted', why: 'Ctrl-C before anything was created', exitCode: ExitCode.interrupted, code: 'INTERRUPTED' });
 
+/** `up --verify`: the stack is up; prove it end to end (exit 1 when a check fails). */
+async function verifyAfterUp(ctx: CommandContext, stack: Stack, runtime: Runtime): Promise<number> {
+  const state = await loadState(ctx.env);
+  if (!state) return ExitCode.failure;
+  ctx.out.info('');
+  const { verifyStack } = await import('./verify.js');
+  const { code, report } = await verifyStack(ctx, { stack, state, runtime });
+  ctx.out.result({ verify: report });
+  return code;
+}
+
 export const command: Command = {
   name: 'up',
   summary: 'Check the machine, then start the stack, wait until every component is ready and open Grafana',
-  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--json]',
+  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--verify] [--json]',
   options: {
     runtime: { type: 'string' },
     profile: { type: 'string' },
     timeout: { type: 'string' },
     'no-open': { type: 'boolean', default: false },
+    verify: { type: 'boolean', default: false },
   },
   async run(ctx) {
     const { out, env } = ctx;
@@ -49,7 +63,7 @@ export const command: Command = {
       out.info(`mop-sandbox is already running (${runtime.name}, project ${runtime.project}); nothing changed.`);
       printStatus(out, existing);
       out.result({ alreadyRunning: true, runtime: runtime.name, project: runtime.project, profile: stack.profile.name, components: existing });
-      return ExitCode.ok;
+      return ctx.flags.verify ? verifyAfterUp(ctx, stack, runtime) : ExitCode.ok;
     }
 
     const state = await ensureState(env);
@@ -107,6 +121,6 @@ export const command: Command = {
     if (grafana && !ctx.flags['no-open'] && out.mode !== 'json' && hasDisplay(env)) {
       if (!(await openInBrowser(grafana))) out.warn(`could not open a browser; open ${grafana} yourself`);
     }
-    return ExitCode.ok;
+    return ctx.flags.verify ? verifyAfterUp(ctx, stack, runtime) : ExitCode.ok;
   },
 };

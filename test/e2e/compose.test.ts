@@ -1,10 +1,9 @@
 /**
- * End to end on the real images: `up` on docker compose, real telemetry through Alloy into Tempo, Mimir and Loki,
- * Grafana's provisioned datasources, then `down --purge`. Needs a Docker engine with compose v2 and registry access;
+ * End to end on the real images: `up` on docker compose, `verify` (telemetry through Alloy into Tempo, Mimir and Loki,
+ * Grafana's datasources and dashboards, every correlation), data kept across `down`/`up`, then `down --purge`. Needs a Docker engine with compose v2 and registry access;
  * anywhere else it skips with one line saying why.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,40 +57,20 @@ describe.skipIf(Boolean(reason))('compose e2e with the real images', () => {
     run(['down', '--purge']);
   });
 
-  it('comes up, routes every signal to its backend, and wires Grafana', async () => {
+  it('comes up, and verify proves every signal, datasource, dashboard and correlation', async () => {
     const up = run(['up', '--runtime', 'compose', '--no-open']);
     expect(up.status, up.stderr + up.stdout).toBe(0);
     const status = json(['status']);
     expect(status.ok).toBe(true);
 
-    const creds = json(['credentials']).credentials;
-    traceId = randomBytes(16).toString('hex');
-    const spanId = randomBytes(8).toString('hex');
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'mop-e2e' } }] };
-    const post = (path: string, body: unknown) =>
-      fetch(`http://127.0.0.1:4318${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('/v1/traces', { resourceSpans: [{ resource, scopeSpans: [{ spans: [{ traceId, spanId, name: 'e2e', kind: 2, startTimeUnixNano: String(now - 5_000_000n), endTimeUnixNano: String(now) }] }] }] })).ok).toBe(true);
-    expect((await post('/v1/logs', { resourceLogs: [{ resource, scopeLogs: [{ logRecords: [{ timeUnixNano: String(now), body: { stringValue: 'e2e log' }, traceId, spanId }] }] }] })).ok).toBe(true);
-    expect((await post('/v1/metrics', { resourceMetrics: [{ resource, scopeMetrics: [{ metrics: [{ name: 'mop.e2e', sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: [{ asInt: '1', timeUnixNano: String(now) }] } }] }] }] })).ok).toBe(true);
-
-    await poll('trace in Tempo', async () => ((await fetch(`http://127.0.0.1:3200/api/v2/traces/${traceId}`)).ok ? true : undefined));
-    await poll('metric in Mimir', async () => {
-      const r = await (await fetch('http://127.0.0.1:8080/prometheus/api/v1/query?query=mop_e2e_total')).json();
-      return r.data?.result?.length ? true : undefined;
-    });
-    await poll('log in Loki', async () => {
-      const q = new URLSearchParams({ query: `{service_name="mop-e2e"} | trace_id="${traceId}"`, since: '10m' });
-      const r = await (await fetch(`http://127.0.0.1:3100/loki/api/v1/query_range?${q}`)).json();
-      return r.data?.result?.length ? true : undefined;
-    });
-    const auth = { authorization: `Basic ${Buffer.from(`admin:${creds.GRAFANA_ADMIN_PASSWORD}`).toString('base64')}` };
-    for (const uid of ['mimir', 'tempo', 'loki']) {
-      const health = await fetch(`http://127.0.0.1:3000/api/datasources/uid/${uid}/health`, { headers: auth });
-      expect(health.status, `datasource ${uid}`).toBe(200);
-    }
-    const search = await (await fetch('http://127.0.0.1:3000/api/search?tag=mop-sandbox', { headers: auth })).json();
-    expect(search.length).toBeGreaterThanOrEqual(6);
+    const verify = run(['verify', '--json']);
+    const doc = JSON.parse(verify.stdout);
+    const failed = doc.verify.checks.filter((c: { status: string }) => c.status !== 'pass');
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    expect(verify.status).toBe(0);
+    expect(doc.verify.checks.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(['tempo.trace', 'loki.logs', 'mimir.exemplar', 'correlation.trace-to-logs', 'correlation.logs-to-trace', 'correlation.exemplar-to-trace', 'correlation.service-graph']));
+    console.log(`verify on compose: ${doc.verify.seconds.toFixed(1)}s, slowest wait ${JSON.stringify(doc.verify.dominantWait)}`);
+    traceId = doc.verify.traceId;
   });
 
   it('keeps data across down and up, and removes it with --purge', async () => {

@@ -17,6 +17,8 @@ import { createKindRuntime } from '../../scripts/runtimes/kind.js';
 import { isHealthy } from '../../scripts/runtimes/runtime.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { uiUrl } from '../../scripts/lib/urls.js';
+import { runVerify, verifyTargets } from '../../scripts/verify/index.js';
+import { portForward } from '../../scripts/verify/port-forward.js';
 
 const exec = createExec();
 
@@ -49,7 +51,7 @@ describe.skipIf(Boolean(skip))('kind runtime end to end (real kind cluster and i
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
-  it('kind create → up → status → down (data kept) → down --purge', async () => {
+  it('kind create → up → status → verify (published ports and port-forward) → down (data kept) → down --purge', async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'mop-kind-e2e-'));
     const cluster = `mop-e2e-${process.pid}`;
     const env = { ...process.env, MOP_STATE_DIR: stateDir, MOP_KIND_CLUSTER: cluster };
@@ -74,6 +76,18 @@ describe.skipIf(Boolean(skip))('kind runtime end to end (real kind cluster and i
     const grafana = uiUrl(stack, 'grafana')!;
     expect(grafana).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${grafana}/api/health`)).status).toBe(200);
+
+    // verify on the published ports, then through kubectl port-forward (as the deployment guide's test does).
+    const signal = new AbortController().signal;
+    const verified = await runVerify({ stack, credentials, out, signal });
+    expect(verified.failed, JSON.stringify(verified.checks.filter((c) => c.status !== 'pass'), null, 2)).toEqual([]);
+    const forwarded = await portForward(exec, env, stack, verifyTargets(stack));
+    try {
+      const viaForward = await runVerify({ stack, credentials, out, signal, forwarded: forwarded.ports });
+      expect(viaForward.failed).toEqual([]);
+    } finally {
+      forwarded.close();
+    }
 
     const down = await runtime.down({ purge: false });
     expect(down.volumesKept).toBeGreaterThan(0);

@@ -16,14 +16,14 @@ function clock(start = 1_000_000): Clock & { slept: number[] } {
 }
 
 const check = (id: string, attempts: Attempt[], extra: Partial<Check> = {}): Check & { calls: number } => {
-  const c = {
+  const c: Check & { calls: number } = {
     id,
     stage: 'backends' as const,
     title: id,
     needs: [],
     timeoutMs: 10_000,
     calls: 0,
-    async run() {
+    async run(): Promise<Attempt> {
       return attempts[Math.min(c.calls++, attempts.length - 1)];
     },
     ...extra,
