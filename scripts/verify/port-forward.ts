@@ -1,6 +1,6 @@
 /**
  * `verify --port-forward`: reaches a kind cluster whose ports are not published (as the deployment guide's
- * integration test does) with one `kubectl port-forward svc/<component> 0:<port>` per port verify talks to, through
+ * integration test does) with one `kubectl port-forward svc/<component> :<port>` per port verify talks to, through
  * our own kubeconfig. kubectl picks a free local port and prints "Forwarding from 127.0.0.1:<local> -> <port>".
  */
 import type { Exec } from '../lib/exec.js';
@@ -25,7 +25,7 @@ export async function portForward(exec: Exec, env: NodeJS.ProcessEnv, stack: Sta
     ({ component, port }) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`kubectl port-forward svc/${component} ${port}: no "Forwarding from" line within ${timeoutMs / 1000}s`)), timeoutMs);
-        const args = ['--kubeconfig', kubeconfig, '--context', `kind-${cluster}`, '-n', stack.profile.namespace, 'port-forward', `svc/${component}`, `0:${port}`];
+        const args = ['--kubeconfig', kubeconfig, '--context', `kind-${cluster}`, '-n', stack.profile.namespace, 'port-forward', `svc/${component}`, `:${port}`];
         exec
           .run('kubectl', args, {
             allowFail: true,

@@ -1,7 +1,7 @@
 /**
  * verify on a real Docker engine with the stand-in images (test/support/stand-ins.ts): they answer every readiness
  * endpoint but have no query APIs, so verify must FAIL and say what it could not find. It never passes on something
- * that is not the stack. Before `up` it exits 3 (no stack).
+ * that is not the stack. Before `up` it exits 3 (no stack); `up --verify` exits 1.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
@@ -23,8 +23,11 @@ describe.skipIf(Boolean(why))('verify on the stand-in stack (real engine)', () =
     expect(before.code).toBe(ExitCode.preflight);
     expect(before.json.error).toMatchObject({ code: 'NOT_RUNNING' });
 
-    const up = await s.run('up', '--no-open');
-    expect(up.code, up.stderr).toBe(ExitCode.ok);
+    // up --verify: the stack comes up (stand-ins), then verify fails, so up exits 1 with verify's report.
+    const up = await s.run('up', '--no-open', '--verify', '--json');
+    expect(up.code, JSON.stringify(up.json.error)).toBe(ExitCode.failure);
+    expect(up.json).toMatchObject({ alreadyRunning: false, verify: { ok: false } });
+    expect(up.json.verify.failed).toContain('send.traces');
 
     const human = await s.run('verify', '--timeout', '15');
     expect(human.code).toBe(ExitCode.failure);
