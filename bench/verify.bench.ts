@@ -16,7 +16,7 @@ let fake: FakeLgtm;
 let stack: Stack;
 const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
 
-/** vitest bench does not run beforeAll hooks before timing starts in every mode, so the first iteration sets up. */
+/** Set up on the first (warm-up) iteration: with a beforeAll hook the stack was not ready when the bench ran. */
 async function setup() {
   rx = await startOtlpReceiver();
   fake = await startFakeLgtm(rx, join(import.meta.dirname, '..'));
