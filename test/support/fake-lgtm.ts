@@ -331,14 +331,22 @@ export async function startFakeLgtm(rx: OtlpReceiver, repoRoot: string, faults: 
     }
     if (path === '/loki/api/v1/query_range') {
       const views = logsFor(q.get('query') ?? '');
+      // Without the categorize-labels flag Loki folds structured metadata into the stream labels (marshal_test.go queryTests).
+      const categorize = String(req.headers['x-loki-response-encoding-flags'] ?? '').includes('categorize-labels');
       const streams = new Map<string, LogView[]>();
-      for (const v of views) streams.set(JSON.stringify(v.labels), [...(streams.get(JSON.stringify(v.labels)) ?? []), v]);
+      for (const v of views) {
+        const key = JSON.stringify(categorize ? v.labels : { ...v.labels, ...v.metadata });
+        streams.set(key, [...(streams.get(key) ?? []), v]);
+      }
       return json(res, 200, {
         status: 'success',
         data: {
           resultType: 'streams',
-          encodingFlags: ['categorize-labels'],
-          result: [...streams.entries()].map(([labels, list]) => ({ stream: JSON.parse(labels), values: list.map((v) => [v.tsNs, v.line, { structuredMetadata: v.metadata }]) })),
+          ...(categorize ? { encodingFlags: ['categorize-labels'] } : {}),
+          result: [...streams.entries()].map(([labels, list]) => ({
+            stream: JSON.parse(labels),
+            values: list.map((v) => (categorize ? [v.tsNs, v.line, { structuredMetadata: v.metadata }] : [v.tsNs, v.line])),
+          })),
           stats: {},
         },
       });
