@@ -94,9 +94,11 @@ export class GrafanaClient {
     return { ok: true, frames: framesToRows(result.frames) };
   }
 
-  /** An Explore link a person opens (Grafana 13's `panes` URL state). */
-  exploreUrl(datasourceUid: string, query: Record<string, unknown>, range: { from: string; to: string } = { from: 'now-1h', to: 'now' }): string {
+  /** An Explore link a person opens (Grafana 13's `panes` URL state), on `base` (default: this client's URL). */
+  exploreUrl(datasourceUid: string, query: Record<string, unknown>, base?: string, range: { from: string; to: string } = { from: 'now-1h', to: 'now' }): string {
     const panes = { v: { datasource: datasourceUid, queries: [{ refId: 'A', datasource: { uid: datasourceUid }, ...query }], range } };
-    return this.http.url(grafanaPaths.explore, { schemaVersion: 1, panes: JSON.stringify(panes), orgId: 1 });
+    const u = new URL(grafanaPaths.explore, base ?? this.http.baseUrl);
+    for (const [k, v] of Object.entries({ schemaVersion: '1', panes: JSON.stringify(panes), orgId: '1' })) u.searchParams.set(k, v);
+    return u.toString();
   }
 }

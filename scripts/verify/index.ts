@@ -10,7 +10,8 @@ import { MimirClient } from '../clients/mimir.js';
 import { TempoClient } from '../clients/tempo.js';
 import type { Credentials } from '../lib/state.js';
 import type { Output } from '../lib/output.js';
-import { VERIFY_METRICS, verifyTelemetry, type VerifyTelemetry } from '../otlp/verify-telemetry.js';
+import { VERIFY_METRICS, VERIFY_NAMESPACE, verifyTelemetry, type VerifyTelemetry } from '../otlp/verify-telemetry.js';
+import { uiUrl } from '../lib/urls.js';
 import { component, ports as modelPorts, type ComponentName, type Stack } from '../stack/model.js';
 import { provisionedDashboards, provisionedDatasources } from '../stack/provisioning.js';
 import { stages, type CheckResult, type Clock, type VerifyClients } from './check.js';
@@ -92,7 +93,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const checks = verifyChecks({ stack, provisioned });
   const order = stages.flatMap((s) => checks.filter((c) => c.stage === s));
   const width = Math.max(...stages.map((s) => s.length));
-  out.info(`verify run ${telemetry.runId}: trace ${telemetry.traceId}, service.namespace=mop-verify`);
+  out.info(`verify run ${telemetry.runId}: trace ${telemetry.traceId}, service.namespace=${VERIFY_NAMESPACE}`);
   const lines = out.group(order.map((c) => `${c.stage.padEnd(width)}  ${c.title}`));
   const index = new Map(order.map((c, i) => [c.id, i]));
   const results = await runChecks({
@@ -110,13 +111,13 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   });
   const seconds = (clock.now() - began) / 1000;
   const failed = results.filter((r) => r.status === 'fail').map((r) => r.id);
-  const tempoUid = provisioned.datasources.find((d) => d.type === 'tempo')?.uid ?? 'tempo';
-  const lokiUid = provisioned.datasources.find((d) => d.type === 'loki')?.uid ?? 'loki';
-  const promUid = provisioned.datasources.find((d) => d.type === 'prometheus')?.uid ?? 'mimir';
+  // Links a person opens later: on Grafana's published URL, not on a port-forward that ends with this run.
+  const uidOf = (type: string) => provisioned.datasources.find((d) => d.type === type)?.uid ?? '';
+  const at = uiUrl(stack, 'grafana');
   const links = {
-    trace: clients.grafana.exploreUrl(tempoUid, { queryType: 'traceql', query: telemetry.traceId }),
-    logs: clients.grafana.exploreUrl(lokiUid, { expr: `{service_namespace="mop-verify"} | trace_id="${telemetry.traceId}"` }),
-    metric: clients.grafana.exploreUrl(promUid, { expr: `histogram_quantile(0.95, sum by (le) (rate(${runHistogramSelector(telemetry.runId)}[5m])))`, exemplar: true }),
+    trace: clients.grafana.exploreUrl(uidOf('tempo'), { queryType: 'traceql', query: telemetry.traceId }, at),
+    logs: clients.grafana.exploreUrl(uidOf('loki'), { expr: `{service_namespace="${VERIFY_NAMESPACE}"} | trace_id="${telemetry.traceId}"` }, at),
+    metric: clients.grafana.exploreUrl(uidOf('prometheus'), { expr: `histogram_quantile(0.95, sum by (le) (rate(${runHistogramSelector(telemetry.runId)}[5m])))`, exemplar: true }, at),
   };
   const wait = dominantWait(results);
   const report: VerifyReport = {
