@@ -65,7 +65,7 @@ export class GrafanaClient {
 
   async datasource(uid: string): Promise<Got<{ datasource: Datasource }>> {
     const a = await this.http.request(grafanaPaths.datasource(uid));
-    if (a.status !== 200 || !a.json?.uid) return { ok: false, got: a.status === 404 ? `HTTP 404: Grafana has no datasource with uid "${uid}"` : grafanaGot(a), status: a.status };
+    if (a.status !== 200 || !a.json?.uid) return { ok: false, got: a.status === 404 ? `HTTP 404: no datasource with uid "${uid}"` : grafanaGot(a), status: a.status };
     const j = a.json;
     return { ok: true, datasource: { uid: j.uid, name: j.name, type: j.type, url: j.url, jsonData: j.jsonData ?? {} } };
   }
