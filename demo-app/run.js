@@ -46,6 +46,7 @@ const childEnv = {
   OTEL_SEMCONV_STABILITY_OPT_IN: 'http',
   OTEL_METRIC_EXPORT_INTERVAL: '10000',
   ...process.env,
+  DEMO_CONTROL_TOKEN: undefined,
   ...portEnv,
   DEMO_HOST: config.host,
 };
@@ -65,7 +66,7 @@ const supervisor = createSupervisor({
   },
 });
 const registry = createScenarioRegistry({ onChange: (active) => supervisor.send({ type: 'scenarios', active }) });
-const control = createControlApi({ registry, supervisor });
+const control = createControlApi({ registry, supervisor, token: config.controlToken, allowedHosts: config.allowedHosts });
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 

@@ -22,5 +22,9 @@ export function readConfig(env = process.env) {
     ports: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, port(s.portEnv, s.defaultPort)])),
     loadRps: number(env, 'DEMO_LOAD_RPS', 5, { min: 0, max: 2_000 }),
     instrumented: instrumentation === 'on',
+    // Set by mop-sandbox (a generated credential); without it (`npm run demo`) the Host, Origin and JSON checks still apply.
+    controlToken: env.DEMO_CONTROL_TOKEN || undefined,
+    // Host names the control API answers to besides IP addresses and localhost: the compose service name.
+    allowedHosts: (env.DEMO_ALLOWED_HOSTS ?? 'demo').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
   };
 }

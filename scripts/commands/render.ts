@@ -4,10 +4,12 @@
 import { relative, resolve } from 'node:path';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
 import { ensureState } from '../lib/state.js';
+import type { RenderFile } from '../render/common.js';
 import { renderFiles } from '../render/index.js';
 import { writeRender } from '../render/write.js';
 import { buildStack, runtimeNames, type RuntimeName } from '../stack/model.js';
 import { resolveStackOptions, type Settings } from '../stack/options.js';
+import { ALLOW_NON_LOOPBACK_FLAG, exposureWarnings } from '../stack/exposure.js';
 import type { Command } from './command.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -20,15 +22,23 @@ function oneLine(e: unknown): unknown {
   return e;
 }
 
+/** Keeps the files holding credentials (mode 0600) out of git when the render lands inside a repository. */
+function gitignoreFor(files: RenderFile[]): RenderFile {
+  const secret = files.filter((f) => f.mode === 0o600).map((f) => `/${f.path}`);
+  return { path: '.gitignore', content: ['# Written by mop-sandbox render: these files hold the generated credentials.', ...secret, ''].join('\n') };
+}
+
 export const command: Command = {
   name: 'render',
   summary: 'Write the compose file or Kubernetes manifests for a profile',
   usage: [
-    'render [--runtime compose|kind] [--profile default|dev|prod] [--store minio|seaweedfs|external] [--out DIR] [--json]',
+    'render [--runtime compose|kind] [--profile default|dev|prod] [--store minio|seaweedfs|external] [--out DIR] [--force] [--allow-non-loopback] [--json]',
     '',
     '  --runtime  compose (default): DIR/docker-compose.yml, DIR/.env (credentials, 0600) and the configs it mounts',
     '             kind: DIR/kind-cluster.yaml and DIR/manifests/*.yaml (apply with `kubectl apply -f DIR/manifests`)',
-    '  --out      output directory (default ./mop-render/<runtime>-<profile>)',
+    '  --out      output directory (default ./mop-render/<runtime>-<profile>); it must be new, empty or an earlier render',
+    '  --force    replace files in --out that mop-sandbox did not write',
+    `  --${ALLOW_NON_LOOPBACK_FLAG}  allow a bindAddress other than loopback (every port is then reachable from the network)`,
     'The prod profile needs an external S3 endpoint: MOP_S3_ENDPOINT=host:port (or --store minio).',
   ].join('\n'),
   options: {
@@ -36,6 +46,8 @@ export const command: Command = {
     profile: { type: 'string' },
     store: { type: 'string' },
     out: { type: 'string', short: 'o' },
+    force: { type: 'boolean', default: false },
+    [ALLOW_NON_LOOPBACK_FLAG]: { type: 'boolean', default: false },
   },
   async run(ctx) {
     try {
@@ -48,11 +60,13 @@ export const command: Command = {
       if (str(ctx.flags.store) !== undefined) flags.store = str(ctx.flags.store) as Settings['store'];
       const opts = resolveStackOptions(ctx.env, flags);
       const stack = buildStack(opts);
+      for (const w of exposureWarnings(stack, opts, Boolean(ctx.flags[ALLOW_NON_LOOPBACK_FLAG]))) ctx.out.warn(w);
       const profile = stack.profile.name;
       const outDir = resolve(str(ctx.flags.out) ?? `mop-render/${runtime}-${profile}`);
       const { credentials } = await ensureState(ctx.env);
-      const files = renderFiles({ runtime: runtime as RuntimeName, stack, credentials, outDir });
-      const written = await writeRender(outDir, files);
+      const rendered = renderFiles({ runtime: runtime as RuntimeName, stack, credentials, outDir });
+      const files = [...rendered, gitignoreFor(rendered)];
+      const written = await writeRender(outDir, files, { refuseForeign: !ctx.flags.force });
       const rel = written.map((w) => relative(outDir, w));
       const sensitive = new Set(files.filter((f) => f.mode === 0o600).map((f) => f.path));
 

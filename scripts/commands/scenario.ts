@@ -5,6 +5,7 @@
  */
 import type { Command, CommandContext, FlagValues } from './command.js';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
+import { loadState, stateFile } from '../lib/state.js';
 
 export const DEFAULT_CONTROL_URL = 'http://127.0.0.1:8099';
 const TIMEOUT_MS = 5_000;
@@ -38,15 +39,24 @@ function controlUrl(ctx: CommandContext): URL {
   }
 }
 
+/** The per-stack control token `up` generated (the demo refuses calls without it); none before the first `up`. */
+async function controlToken(ctx: CommandContext): Promise<string | undefined> {
+  return (await loadState(ctx.env))?.credentials.DEMO_CONTROL_TOKEN;
+}
+
 async function api(ctx: CommandContext, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; data: any }> {
   const base = controlUrl(ctx);
   const url = new URL(path, base);
+  const token = await controlToken(ctx);
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  // The control API takes JSON only, also for a POST without parameters.
+  if (method === 'POST') headers['content-type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers,
+      body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(TIMEOUT_MS)]),
     });
   } catch (err) {
@@ -70,6 +80,15 @@ async function api(ctx: CommandContext, method: 'GET' | 'POST', path: string, bo
       why: 'the URL may point at another service than the demo control API',
       next: 'check --url / MOP_DEMO_CONTROL_URL (default http://127.0.0.1:8099)',
       code: 'DEMO_BAD_RESPONSE',
+    });
+  }
+  if (res.status === 401) {
+    throw new UserError({
+      what: `the demo control API at ${base.origin} refused the control token`,
+      why: token ? `the token in ${stateFile(ctx.env)} is not the one this demo was started with` : `there is no token in ${stateFile(ctx.env)}`,
+      next: 'run the command with the same MOP_STATE_DIR as the `mop-sandbox up` that started the demo',
+      exitCode: ExitCode.preflight,
+      code: 'DEMO_TOKEN_REFUSED',
     });
   }
   return { status: res.status, data };

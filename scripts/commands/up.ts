@@ -8,6 +8,8 @@ import { ensureState, loadState, saveState } from '../lib/state.js';
 import { isHealthy } from '../runtimes/runtime.js';
 import { parseRuntimeChoice, selectRuntime } from '../runtimes/select.js';
 import { printStatus } from './status.js';
+import { ALLOW_NON_LOOPBACK_FLAG, exposureWarnings } from '../stack/exposure.js';
+import { resolveStackOptions } from '../stack/options.js';
 
 const interrupted = () =>
   new UserError({ what: 'interrupted', why: 'Ctrl-C before anything was created', exitCode: ExitCode.interrupted, code: 'INTERRUPTED' });
@@ -26,8 +28,9 @@ async function verifyAfterUp(ctx: CommandContext, stack: Stack, runtime: Runtime
 export const command: Command = {
   name: 'up',
   summary: 'Check the machine, then start the stack, wait until every component is ready and open Grafana',
-  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--verify] [--json]',
+  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--verify] [--allow-non-loopback] [--json]',
   options: {
+    [ALLOW_NON_LOOPBACK_FLAG]: { type: 'boolean', default: false },
     runtime: { type: 'string' },
     profile: { type: 'string' },
     timeout: { type: 'string' },
@@ -42,6 +45,7 @@ export const command: Command = {
     const readyTimeoutMs = parseDuration(ctx.flags.timeout, '--timeout');
     const previous = await loadState(env);
     const stack = stackFor(ctx, previous, profile ? { profile } : {});
+    for (const w of exposureWarnings(stack, resolveStackOptions(env), Boolean(ctx.flags[ALLOW_NON_LOOPBACK_FLAG]))) out.warn(w);
     const { runtime, reason } = await selectRuntime(choice, { exec: ctx.exec, env });
 
     out.info(`runtime ${runtime.name} (${reason}), project ${runtime.project}, profile ${stack.profile.name}`);

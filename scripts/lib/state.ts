@@ -3,7 +3,8 @@
  * Lives under the user's state directory, mode 0600 (directory 0700). Credentials are created once and reused.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { secretNames, type RuntimeName, type SecretName } from '../stack/model.js';
@@ -49,7 +50,8 @@ export async function loadState(env: NodeJS.ProcessEnv = process.env): Promise<S
   } catch (e) {
     throw new UserError({
       what: `the state file ${file} is not valid`,
-      why: (e as Error).message,
+      // JSON.parse quotes the text around the error, which may be part of a credential: say where, not what.
+      why: e instanceof SyntaxError ? `not JSON (${/position \d+/.exec(e.message)?.[0] ?? 'unreadable'})` : (e as Error).message,
       next: `move it away (it holds the generated credentials) and run the command again, or run \`mop-sandbox down --purge\` to start fresh`,
       exitCode: ExitCode.failure,
       code: 'STATE_INVALID',
@@ -61,20 +63,29 @@ export async function saveState(state: State, env: NodeJS.ProcessEnv = process.e
   const dir = stateDir(env);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = stateFile(env);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-  await chmod(tmp, 0o600);
+  // Exclusive, unpredictable and never through a link: nobody can pre-create the file the credentials go into.
+  const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    await fh.writeFile(JSON.stringify(state, null, 2) + '\n');
+    await fh.chmod(0o600);
+  } finally {
+    await fh.close();
+  }
   await rename(tmp, file);
 }
 
 /** Letters and digits only, so values survive YAML, env files and URLs unquoted. */
 export function generateSecret(length = 32): string {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
-  const bytes = randomBytes(length * 2);
+  const limit = 256 - (256 % alphabet.length);
   let out = '';
-  for (const b of bytes) {
-    if (b < 256 - (256 % alphabet.length)) out += alphabet[b % alphabet.length];
-    if (out.length === length) break;
+  // Rejection sampling (unbiased); draw again until long enough.
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < limit) out += alphabet[b % alphabet.length];
+      if (out.length === length) break;
+    }
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /** Where a person points a browser, per component. */
-import { component, type ComponentName, type PublishedPort, type Stack } from '../stack/model.js';
+import { component, urlHost, type ComponentName, type PublishedPort, type Stack } from '../stack/model.js';
 
 /** The port a person opens: the one named "http" (Alloy's UI, not its OTLP/HTTP port), else the first http port. */
 export function uiPort(stack: Stack, name: ComponentName): PublishedPort | undefined {
@@ -11,6 +11,5 @@ export function uiPort(stack: Stack, name: ComponentName): PublishedPort | undef
 export function uiUrl(stack: Stack, name: ComponentName): string | undefined {
   const p = uiPort(stack, name);
   if (!p) return undefined;
-  const host = p.hostIp === '0.0.0.0' ? '127.0.0.1' : p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp;
-  return `http://${host}:${p.hostPort}${component(stack, name)?.uiPath ?? '/'}`;
+  return `http://${urlHost(p.hostIp)}:${p.hostPort}${component(stack, name)?.uiPath ?? '/'}`;
 }

@@ -165,9 +165,9 @@ function waitForBuckets(c: Component, ctx: BuildContext): Container[] {
   if (!job) return [];
   const mine = stack.buckets.filter((b) => b.usedBy === c.name).map((b) => b.name);
   const names = mine.length ? mine : stack.buckets.map((b) => b.name);
-  const scheme = stack.s3.insecure ? 'http' : 'https';
+  // S3_URL comes from the bucket job's environment: settings never become script text.
   const script = [
-    `until mc alias set store ${scheme}://${stack.s3.endpoint} "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null 2>&1 && ${names
+    `until mc alias set store "$S3_URL" "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null 2>&1 && ${names
       .map((b) => `mc ls "store/${b}" >/dev/null 2>&1`)
       .join(' && ')}; do echo "waiting for bucket(s) ${names.join(' ')}"; sleep 2; done`,
     'echo "buckets ready"',

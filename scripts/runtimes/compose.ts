@@ -3,7 +3,8 @@
  * the exec wrapper to create things, dockerode to look at them (states, health, logs, port holders) and to remove
  * them by the compose project label, so `down` works even when the compose file is gone or the stack is broken.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { removeUnder } from '../lib/remove.js';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { secretNames, type Component, type ComponentName, type Stack } from '../stack/model.js';
@@ -563,7 +564,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       if (opts.purge) {
         await Promise.all(vols.map((v) => client().getVolume(v.Name).remove()));
         removed = vols.length;
-        await rm(join(stateDir(env), 'compose'), { recursive: true, force: true });
+        await removeUnder(stateDir(env), join(stateDir(env), 'compose'));
       }
       return { containers, networks, volumes: removed, volumesKept: opts.purge ? 0 : vols.length };
     },

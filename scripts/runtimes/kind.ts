@@ -17,10 +17,11 @@
  *   purge: kind delete cluster, then remove this directory.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ExitCode, UserError } from '../lib/errors.js';
+import { ExitCode, UserError, usageError } from '../lib/errors.js';
+import { removeUnder } from '../lib/remove.js';
 import { CommandFailed, stderrTail, type Exec, type RunOptions, type RunResult } from '../lib/exec.js';
 import type { Output } from '../lib/output.js';
 import { packageRoot as defaultPackageRoot } from '../lib/paths.js';
@@ -105,12 +106,25 @@ export interface KindPaths {
   record: string;
 }
 
+/**
+ * MOP_KIND_CLUSTER or the default. It names a directory under the state directory that `down --purge` removes,
+ * so it must be a plain name: kind's own rule (a DNS label; at most 50 characters so "<name>-control-plane" fits).
+ */
 export function clusterName(env: NodeJS.ProcessEnv): string {
-  return env.MOP_KIND_CLUSTER || DEFAULT_CLUSTER;
+  const name = env.MOP_KIND_CLUSTER || DEFAULT_CLUSTER;
+  if (name.length > 50 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    throw usageError(
+      `MOP_KIND_CLUSTER="${name}" is not a valid kind cluster name`,
+      'use at most 50 lowercase letters, digits and "-", starting and ending with a letter or digit',
+    );
+  }
+  return name;
 }
 
+const kindStateRoot = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'kind');
+
 export function kindPaths(env: NodeJS.ProcessEnv, cluster = clusterName(env)): KindPaths {
-  const dir = join(stateDir(env), 'kind', cluster);
+  const dir = join(kindStateRoot(env), cluster);
   return {
     dir,
     kubeconfig: join(dir, 'kubeconfig'),
@@ -880,7 +894,7 @@ export class KindRuntime implements Runtime {
       // Without kind there can be no kind cluster of ours: nothing to remove but our files.
       if (!(e instanceof UserError && e.code === 'KIND_MISSING')) throw e;
       this.log('kind is not installed, so there is no kind cluster to remove');
-      if (opts.purge) await rm(this.paths.dir, { recursive: true, force: true });
+      if (opts.purge) await removeUnder(kindStateRoot(this.env), this.paths.dir);
       return result;
     }
     if (opts.purge) {
@@ -904,7 +918,7 @@ export class KindRuntime implements Runtime {
       } else {
         this.log(`nothing to delete: there is no kind cluster named ${this.project}`);
       }
-      await rm(this.paths.dir, { recursive: true, force: true });
+      await removeUnder(kindStateRoot(this.env), this.paths.dir);
       return result;
     }
     if (!exists) {

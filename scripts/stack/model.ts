@@ -14,7 +14,7 @@ export type StoreKind = 'minio' | 'seaweedfs' | 'external';
 export const storeKinds: StoreKind[] = ['minio', 'seaweedfs', 'external'];
 
 /** Credentials generated on first `up` and kept in the state file (mode 0600). Never printed unless asked. */
-export const secretNames = ['GRAFANA_ADMIN_PASSWORD', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+export const secretNames = ['GRAFANA_ADMIN_PASSWORD', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'DEMO_CONTROL_TOKEN'] as const;
 export type SecretName = (typeof secretNames)[number];
 
 export interface PortSpec {
@@ -235,7 +235,8 @@ function bucketJob(kind: StoreKind, s3: Stack['s3']): Omit<Component, 'resources
   const names = buckets.map((b) => b.name).join(' ');
   // mc retries until the store answers, then creates what is missing; safe to run on every `up`.
   const script = [
-    `until mc alias set store ${scheme}://${s3.endpoint} "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null; do echo "waiting for ${s3.endpoint}"; sleep 1; done`,
+    // Settings reach the shell as quoted variables, never as script text.
+    'until mc alias set store "$S3_URL" "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null; do echo "waiting for $S3_URL"; sleep 1; done',
     `for b in ${names}; do mc mb --ignore-existing "store/$b" || exit 1; done`,
     'echo "buckets ready"',
   ].join('; ');
@@ -252,6 +253,7 @@ function bucketJob(kind: StoreKind, s3: Stack['s3']): Omit<Component, 'resources
     env: {
       S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
       S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
+      S3_URL: `${scheme}://${s3.endpoint}`,
       // mc keeps its alias file here instead of $HOME/.mc (HOME may be unset or read-only).
       MC_CONFIG_DIR: '/tmp/.mc',
     },
@@ -420,7 +422,10 @@ export function buildStack(opts: StackOptions = {}): Stack {
         GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
         GF_NEWS_NEWS_FEED_ENABLED: 'false',
         GF_LOG_LEVEL: profile.logLevel === 'warn' ? 'warn' : profile.logLevel,
-        GF_SERVER_DOMAIN: profile.domain,
+        // GF_SERVER_DOMAIN and GF_SERVER_ROOT_URL are set from the published port below; with enforce_domain,
+        // a request naming another host (a DNS-rebinding page) is redirected to the real origin, which the page
+        // cannot read. /api/health and /healthz are exempt [S grafana pkg/api/http_server.go addMiddlewaresAndStaticRoutes].
+        GF_SERVER_ENFORCE_DOMAIN: 'true',
         ...tenancyEnv,
       },
       workload: 'Deployment',
@@ -448,6 +453,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
         OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=${profile.name}`,
         DEMO_PORT: String(ports.demo.http),
         DEMO_CONTROL_PORT: String(ports.demo.control),
+        // The control API refuses requests without it (demo-app/launcher/request-guard.js); `scenario` sends it.
+        DEMO_CONTROL_TOKEN: { secret: 'DEMO_CONTROL_TOKEN' },
       },
       workload: 'Deployment',
     });
@@ -498,8 +505,21 @@ export function buildStack(opts: StackOptions = {}): Stack {
         protocol: p.protocol,
       })),
   );
+  const grafana = components.find((c) => c.name === 'grafana');
+  const grafanaPort = published.find((p) => p.component === 'grafana' && p.name === 'http');
+  if (grafana && grafanaPort) {
+    grafana.env = { ...grafana.env, GF_SERVER_DOMAIN: browserHost(grafanaPort.hostIp), GF_SERVER_ROOT_URL: `http://${urlHost(grafanaPort.hostIp)}:${grafanaPort.hostPort}/` };
+  }
   return { profile, store, s3, buckets, multitenancy, tenant, bindAddress, components, published };
 }
+
+/** The host a person's browser uses for a port bound to `hostIp` (a wildcard bind is opened on loopback). */
+export function browserHost(hostIp: string): string {
+  return hostIp === '0.0.0.0' || hostIp === '::' ? '127.0.0.1' : hostIp;
+}
+
+/** browserHost, bracketed when it is an IPv6 address (for URLs). */
+export const urlHost = (hostIp: string) => (browserHost(hostIp).includes(':') ? `[${browserHost(hostIp)}]` : browserHost(hostIp));
 
 function resolveImage(name: ComponentName, image: string, opts: StackOptions, built: boolean): string {
   const override = opts.imageOverrides?.[name];

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { usageError } from '../lib/errors.js';
 import { storeKinds, type ComponentName, type StackOptions, type StoreKind } from './model.js';
@@ -102,8 +103,43 @@ function merge(...layers: Settings[]): Settings {
   return out;
 }
 
+/**
+ * Every value that reaches a shell, a config file, an env file, a header or an image reference has one shape;
+ * anything else is refused here, before it is rendered (security review F8).
+ */
+const patterns = {
+  // host or IPv4 with an optional port, no scheme (the bucket job and the configs add it).
+  s3Endpoint: { re: /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:\d{1,5})?$/, shape: 'host:port, e.g. s3.example.com:443 (letters, digits, "." and "-"; no scheme, path or spaces)' },
+  s3Region: { re: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, shape: 'a region name such as us-east-1' },
+  // Mimir/Loki/Tempo tenant ids allow more, but these characters survive headers, env files and YAML unquoted.
+  tenant: { re: /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,150}$/, shape: 'at most 150 letters, digits, "_", "." and "-"' },
+  registryMirror: { re: /^[A-Za-z0-9]([A-Za-z0-9.-]*)(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/?$/, shape: 'a registry host with an optional path, e.g. mirror.example.com/dockerhub/' },
+} as const;
+
+/** The OCI distribution reference grammar: [registry[:port]/]path[:tag][@sha256:digest]. */
+export const imageReference =
+  /^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?\/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+function checkShape(name: keyof typeof patterns, value: unknown): void {
+  if (value === undefined) return;
+  const { re, shape } = patterns[name];
+  if (typeof value !== 'string' || !re.test(value)) throw usageError(`${name} ${JSON.stringify(value)} is not valid`, `use ${shape}`);
+}
+
 /** Validates a merged Settings and turns it into StackOptions. */
 export function toStackOptions(s: Settings): StackOptions {
+  for (const name of Object.keys(patterns) as (keyof typeof patterns)[]) checkShape(name, s[name]);
+  if (s.bindAddress !== undefined && (typeof s.bindAddress !== 'string' || isIP(s.bindAddress) === 0)) {
+    throw usageError(`bindAddress ${JSON.stringify(s.bindAddress)} is not an IP address`, 'use 127.0.0.1 (the default), ::1, or an address of this machine');
+  }
+  for (const key of ['s3Insecure', 'multitenancy', 'obi', 'demo'] as const) {
+    if (s[key] !== undefined && typeof s[key] !== 'boolean') throw usageError(`${key} must be true or false, got ${JSON.stringify(s[key])}`);
+  }
+  for (const [name, ref] of Object.entries(s.images ?? {})) {
+    if (typeof ref !== 'string' || !imageReference.test(ref)) {
+      throw usageError(`image override for ${name}, ${JSON.stringify(ref)}, is not an image reference`, 'use repository[:tag][@sha256:digest], e.g. grafana/grafana:13.2.0');
+    }
+  }
   if (s.profile !== undefined && !isProfileName(s.profile)) {
     throw usageError(`unknown profile "${s.profile}"`, `use one of: ${profileNames.join(', ')}`);
   }

@@ -105,11 +105,13 @@ function killGroup(proc: ChildProcess, signal: NodeJS.Signals) {
   }
 }
 
-export async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+export async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  // The control API takes JSON only, also for a POST without parameters.
+  const json = body !== undefined || method === 'POST';
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: json ? JSON.stringify(body ?? {}) : undefined,
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };

@@ -1,0 +1,89 @@
+/**
+ * The control API against what a web page or a stray client can send (security review F1, F5), on the real
+ * launcher process (`node demo-app/run.js`) started with a control token as `up` starts it: a cross-origin
+ * text/plain POST (a CORS "simple request", no preflight), a DNS-rebinding Host, a malformed percent-escape
+ * and an oversized body are refused with a 4xx, and the launcher keeps serving.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { call, startDemo, type RunningDemo } from './demo-process.js';
+
+const TOKEN = 'test-control-token-0123456789abcd';
+const auth = { authorization: `Bearer ${TOKEN}` };
+let demo: RunningDemo;
+
+beforeAll(async () => {
+  demo = await startDemo({ DEMO_CONTROL_TOKEN: TOKEN, OTEL_SDK_DISABLED: 'true' });
+}, 40_000);
+afterAll(async () => {
+  await demo?.stop('SIGKILL');
+});
+
+/** A raw request: node:http lets a test set Host and send bodies fetch would not. */
+function raw(method: string, path: string, headers: Record<string, string | number>, body?: string | Buffer): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(demo.control);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const logFloodActive = async () =>
+  (await call('GET', `${demo.control}/scenarios`, undefined, auth)).body.scenarios.find((s: { name: string }) => s.name === 'log-flood').active;
+
+async function stillServing() {
+  expect(demo.proc.exitCode).toBeNull();
+  expect((await call('GET', `${demo.control}/healthz`)).status).toBe(200);
+}
+
+describe('control API guard (real launcher)', () => {
+  it('refuses the review\'s cross-origin text/plain POST and starts nothing', async () => {
+    const body = '{"rate":5000,"durationS":86400}';
+    const r = await raw('POST', '/scenarios/log-flood/start', { origin: 'https://evil.example', 'content-type': 'text/plain', ...auth, 'content-length': body.length }, body);
+    expect(r.status).toBe(403);
+    expect(await logFloodActive()).toBe(false);
+  });
+
+  it('refuses a POST that is not application/json even without an Origin', async () => {
+    const r = await raw('POST', '/scenarios/log-flood/start', { 'content-type': 'text/plain', ...auth }, '{"rate":1}');
+    expect(r.status).toBe(415);
+    expect(await logFloodActive()).toBe(false);
+  });
+
+  it('refuses a Host that is a name other than localhost (DNS rebinding)', async () => {
+    const r = await raw('GET', '/scenarios', { host: 'rebind.evil.example:8099', ...auth });
+    expect(r.status).toBe(421);
+    expect((await raw('GET', '/healthz', { host: `localhost:${new URL(demo.control).port}` })).status).toBe(200);
+  });
+
+  it('needs the control token for everything but /healthz', async () => {
+    expect((await call('GET', `${demo.control}/scenarios`)).status).toBe(401);
+    expect((await call('POST', `${demo.control}/scenarios/log-flood/start`, { rate: 1, durationS: 1 }, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect(await logFloodActive()).toBe(false);
+    const ok = await call('POST', `${demo.control}/scenarios/log-flood/start`, { rate: 1, durationS: 1 }, auth);
+    expect(ok.status).toBe(200);
+    await call('POST', `${demo.control}/scenarios/stop`, undefined, auth);
+  });
+
+  it('answers a malformed percent-escape with 400 and keeps running (review F5 PoC)', async () => {
+    const r = await raw('POST', '/scenarios/%E0%A4%A/start', { 'content-type': 'application/json', ...auth }, '{}');
+    expect(r.status).toBe(400);
+    await stillServing();
+  });
+
+  it('answers a body over 64 KiB with 413 and keeps running', async () => {
+    const big = Buffer.from(JSON.stringify({ rate: 1, pad: 'x'.repeat(70 * 1024) }));
+    const r = await raw('POST', '/scenarios/log-flood/start', { 'content-type': 'application/json', ...auth, 'content-length': big.length }, big);
+    expect(r.status).toBe(413);
+    // Chunked, with no Content-Length to refuse up front.
+    const chunked = await raw('POST', '/scenarios/log-flood/start', { 'content-type': 'application/json', ...auth, 'transfer-encoding': 'chunked' }, big);
+    expect(chunked.status).toBe(413);
+    expect(await logFloodActive()).toBe(false);
+    await stillServing();
+  });
+});
