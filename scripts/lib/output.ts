@@ -52,6 +52,18 @@ export function detectMode(json: boolean, sink: Sink = processSink): OutputMode 
   return sink.isTTY ? 'tty' : 'plain';
 }
 
+/**
+ * Text from containers, backends and files is printed as text: terminal escape sequences (CSI, OSC such as
+ * hyperlinks or title changes, 8-bit C1) and other control characters are removed; tabs and newlines stay.
+ */
+export function stripControls(text: string): string {
+  return text
+    .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g, '')
+    .replace(/(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?/g, '')
+    .replace(/\x1b[ -/]*[0-~]?/g, '')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+}
+
 const color = (code: number, tty: boolean) => (s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 
 export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output {
@@ -67,7 +79,7 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
   let errorDoc: unknown;
 
   const line = (text: string) => {
-    if (mode !== 'json') sink.out(text + '\n');
+    if (mode !== 'json') sink.out(stripControls(text) + '\n');
   };
 
   return {
@@ -75,9 +87,10 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
     info: line,
     warn(text) {
       if (mode === 'json') warnings.push(text);
-      else sink.err(yellow('warning: ') + text + '\n');
+      else sink.err(yellow('warning: ') + stripControls(text) + '\n');
     },
-    step(title) {
+    step(rawTitle) {
+      const title = stripControls(rawTitle);
       const started = Date.now();
       let done = false;
       if (tty) sink.out(`${dim('…')} ${title}`);
@@ -85,7 +98,7 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
       const end = (mark: string, detail?: string) => {
         if (done) return;
         done = true;
-        const text = `${mark} ${title}${detail ? dim(` (${detail})`) : ''}`;
+        const text = `${mark} ${title}${detail ? dim(` (${stripControls(detail)})`) : ''}`;
         if (tty) sink.out(`\r\x1b[2K${text}\n`);
         else line(text);
       };
@@ -94,12 +107,13 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
         fail: (detail) => end(red('✗'), detail),
         update(detail) {
           if (done) return;
-          if (tty) sink.out(`\r\x1b[2K${dim('…')} ${title} ${dim(detail)}`);
+          if (tty) sink.out(`\r\x1b[2K${dim('…')} ${title} ${dim(stripControls(detail))}`);
           else line(`  ${title}: ${detail}`);
         },
       };
     },
-    group(titles) {
+    group(rawTitles) {
+      const titles = rawTitles.map(stripControls);
       const started = Date.now();
       const width = Math.max(0, ...titles.map((t) => t.length));
       const state = titles.map(() => ({ done: false, text: '' }));
@@ -132,9 +146,16 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
         if (timer && state.every((s) => s.done)) clearInterval(timer);
       };
       return titles.map((title, i) => ({
-        ok: (detail) => finish(i, `${green('✓')} ${title.padEnd(width)}  ${dim(tty ? fit(detail ?? elapsed(), width + 4) : detail ?? elapsed())}`.trimEnd()),
-        fail: (detail) => finish(i, `${red('✗')} ${title.padEnd(width)}  ${tty ? fit(detail ?? '', width + 4) : detail ?? ''}`.trimEnd()),
-        update(detail) {
+        ok: (raw) => {
+          const detail = raw === undefined ? undefined : stripControls(raw);
+          finish(i, `${green('✓')} ${title.padEnd(width)}  ${dim(tty ? fit(detail ?? elapsed(), width + 4) : detail ?? elapsed())}`.trimEnd());
+        },
+        fail: (raw) => {
+          const detail = raw === undefined ? undefined : stripControls(raw);
+          finish(i, `${red('✗')} ${title.padEnd(width)}  ${tty ? fit(detail ?? '', width + 4) : detail ?? ''}`.trimEnd());
+        },
+        update(rawDetail) {
+          const detail = stripControls(rawDetail);
           if (state[i].done || state[i].text === detail) return;
           state[i].text = detail;
           if (tty) redraw(i);
@@ -142,8 +163,9 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
         },
       }));
     },
-    table(headers, rows) {
+    table(headers, rawRows) {
       if (mode === 'json') return;
+      const rows = rawRows.map((r) => r.map((c) => stripControls(c ?? '')));
       const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
       const fmt = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
       line(fmt(headers));
@@ -156,16 +178,16 @@ export function createOutput(opts: { json?: boolean; sink?: Sink } = {}): Output
       if (err instanceof UserError) {
         errorDoc = err.toJSON();
         if (mode === 'json') return;
-        sink.err(`${red('error:')} ${err.what}\n`);
-        if (err.why) sink.err(`  why: ${err.why}\n`);
-        for (const d of err.details) sink.err(`  ${d}\n`);
-        if (err.next) sink.err(`  next: ${err.next}\n`);
+        sink.err(`${red('error:')} ${stripControls(err.what)}\n`);
+        if (err.why) sink.err(`  why: ${stripControls(err.why)}\n`);
+        for (const d of err.details) sink.err(`  ${stripControls(d)}\n`);
+        if (err.next) sink.err(`  next: ${stripControls(err.next)}\n`);
         return;
       }
       const e = err as Error;
       errorDoc = { code: 'INTERNAL', what: e?.message ?? String(err) };
       if (mode === 'json') return;
-      sink.err(`${red('error:')} ${e?.message ?? String(err)}\n`);
+      sink.err(`${red('error:')} ${stripControls(e?.message ?? String(err))}\n`);
       if (process.env.MOP_DEBUG && e?.stack) sink.err(e.stack + '\n');
       else sink.err('  next: this is a bug in mop-sandbox; re-run with MOP_DEBUG=1 and report the stack trace.\n');
     },
