@@ -49,6 +49,31 @@ export async function checkDocker(deps: PreflightDeps): Promise<DockerCheck> {
   }
 }
 
+/** The first Docker Engine release that drops packets for ports published on 127.0.0.1 arriving from other hosts. */
+export const LOOPBACK_ISOLATED_ENGINE = 28;
+
+/**
+ * Before Engine 28 a host on the same network segment can reach ports published on 127.0.0.1 of a native Linux
+ * engine by routing packets for 127.0.0.1 to this machine (moby/moby#45610, fixed by the 28.0 iptables rules of
+ * moby#48815). Engines in a VM (Docker Desktop, OrbStack, Colima, Rancher Desktop) sit behind NAT; Podman uses
+ * its own port forwarder. A warning, not a failure: the stack still works, but its unauthenticated APIs leak.
+ */
+export function checkLoopbackIsolation(engine: Pick<Engine, 'product' | 'version'>): PreflightCheck {
+  const title = 'published ports stay on this machine';
+  const major = Number(engine.version.split('.')[0]);
+  if (engine.product !== 'dockerd' || !Number.isFinite(major) || major >= LOOPBACK_ISOLATED_ENGINE) {
+    return { id: 'loopback', title, ok: true, severity: 'warn', detail: `${engine.product} ${engine.version} keeps 127.0.0.1 ports local` };
+  }
+  return {
+    id: 'loopback',
+    title,
+    ok: false,
+    severity: 'warn',
+    detail: `Docker Engine ${engine.version} lets hosts on the same network reach ports published on 127.0.0.1 (moby/moby#45610), and Loki, Mimir, Tempo and the store there need no password`,
+    fix: `upgrade Docker Engine to ${LOOPBACK_ISOLATED_ENGINE}.0 or later, or use the stack only on a network you trust`,
+  };
+}
+
 export const composeInstallHint =
   'install compose v2: Docker Desktop, OrbStack and Colima include it; on Linux install the `docker-compose-plugin` package from Docker\'s apt/rpm repository, or put the `docker-compose` v2 binary in ~/.docker/cli-plugins/';
 

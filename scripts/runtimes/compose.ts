@@ -29,7 +29,7 @@ import {
   type DockerEndpoint,
   type Engine,
 } from '../lib/docker.js';
-import { checkCompose, checkConfigFiles, checkDocker, checkMemory, checkPorts } from '../lib/preflight.js';
+import { checkCompose, checkConfigFiles, checkDocker, checkLoopbackIsolation, checkMemory, checkPorts } from '../lib/preflight.js';
 import { httpProbe, NotReady, waitForReady, type Observation } from './readiness.js';
 import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTimes, Runtime, RuntimeDeps, UpContext } from './runtime.js';
 
@@ -374,7 +374,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       ]);
       if (d.engine) engine = d.engine;
       const checks: PreflightCheck[] = [d.check, compose, checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir }), ...ports];
-      if (d.engine) checks.push(checkMemory(stack, d.engine));
+      if (d.engine) checks.push(checkMemory(stack, d.engine), checkLoopbackIsolation(d.engine));
       return checks;
     },
 

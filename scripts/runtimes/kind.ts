@@ -25,7 +25,7 @@ import { removeUnder } from '../lib/remove.js';
 import { CommandFailed, stderrTail, type Exec, type RunOptions, type RunResult } from '../lib/exec.js';
 import type { Output } from '../lib/output.js';
 import { packageRoot as defaultPackageRoot } from '../lib/paths.js';
-import { checkConfigFiles, checkDocker, checkMemory, checkPorts } from '../lib/preflight.js';
+import { checkConfigFiles, checkDocker, checkLoopbackIsolation, checkMemory, checkPorts } from '../lib/preflight.js';
 import { stateDir } from '../lib/state.js';
 import { defaultSources, type SourceDirs } from '../render/common.js';
 import { assignNodePorts, kindClusterConfig, nodePortKey, renderKindConfig, type KindCluster } from '../render/kind.js';
@@ -335,7 +335,7 @@ export class KindRuntime implements Runtime {
       this.checkInotify(),
     ]);
     const checks: PreflightCheck[] = [...kind.checks, kubectl, docker.check];
-    if (docker.engine) checks.push(checkMemory(stack, docker.engine));
+    if (docker.engine) checks.push(checkMemory(stack, docker.engine), checkLoopbackIsolation(docker.engine));
     if (kind.ok && (await this.clusterExists())) {
       // The cluster's node container holds these ports (bound when it was created); `up` checks they match.
       checks.push({

@@ -39,6 +39,7 @@ export const fakeCredentials: Credentials = {
   GRAFANA_ADMIN_PASSWORD: 'GrafanaPw1234567890abcdefXYZ',
   S3_ACCESS_KEY_ID: 'mopaccesskey12345678',
   S3_SECRET_ACCESS_KEY: 'S3SecretValue1234567890abcdefXY',
+  DEMO_CONTROL_TOKEN: 'DemoControlToken1234567890abcdef',
 };
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `mopr-${prefix}-`));

@@ -9,7 +9,7 @@ import { credentialEnv, createComposeRuntime, probeHost, projectName } from '../
 import { buildStack, type ComponentName, type Stack } from '../../scripts/stack/model.js';
 import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
 
-const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'sk-secret-2' };
+const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'sk-secret-2', DEMO_CONTROL_TOKEN: 'tok-secret-3' };
 const project = 'unit';
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -85,7 +85,7 @@ describe('compose runtime: names and settings', () => {
   });
 
   it('hands credentials to compose as MOP_* variables, the names the renderer requires', () => {
-    expect(credentialEnv(credentials)).toEqual({ MOP_GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', MOP_S3_ACCESS_KEY_ID: 'mopkey', MOP_S3_SECRET_ACCESS_KEY: 'sk-secret-2' });
+    expect(credentialEnv(credentials)).toEqual({ MOP_GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', MOP_S3_ACCESS_KEY_ID: 'mopkey', MOP_S3_SECRET_ACCESS_KEY: 'sk-secret-2', MOP_DEMO_CONTROL_TOKEN: 'tok-secret-3' });
   });
 
   it('probes published ports on loopback, or on the remote engine host', () => {

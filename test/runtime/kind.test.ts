@@ -28,7 +28,7 @@ import { componentState, podProblem, rolloutStatus, CRASH_RESTART_LIMIT } from '
 import { buildStack, type Stack } from '../../scripts/stack/model.js';
 import { capturedOutput, fakeDocker, recordedShell, sandbox, type Rule } from './kind-shell.js';
 
-const creds = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'secret' };
+const creds = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'secret', DEMO_CONTROL_TOKEN: 'token' };
 const DIR = '$STATE/kind/mop-sandbox';
 const K = `kubectl --kubeconfig ${DIR}/kubeconfig --context kind-mop-sandbox`;
 const GET_ALL = `${K} get deployments,statefulsets,daemonsets,jobs,pods -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`;
