@@ -47,7 +47,7 @@ describe('kind cluster config', () => {
     const stack = buildStack({ hostPorts: { 'grafana.http': 3001 }, bindAddress: '127.0.0.2' });
     const cfg = kindClusterConfig(stack);
     expect(cfg.nodes[0].extraPortMappings).toContainEqual(expect.objectContaining({ hostPort: 3001, listenAddress: '127.0.0.2' }));
-    expect(cfg.nodes[0].image).toBe(`kindest/node:${images.kindNode.tag}`);
+    expect(cfg.nodes[0].image).toBe(`kindest/node:${images.kindNode.tag}@${images.kindNode.digest}`);
     expect(cfg.nodes[0].image).toMatch(/^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
     expect(kindClusterConfig(stack, { name: 'other', nodeImage: 'x/y:1' })).toMatchObject({ name: 'other', nodes: [{ image: 'x/y:1' }] });
   });

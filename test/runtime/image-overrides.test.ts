@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { composeDocument } from '../../scripts/render/compose.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { resolveStackOptions } from '../../scripts/stack/options.js';
+import { images as pins, imageRef } from '../../scripts/stack/versions.js';
 
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -20,15 +21,15 @@ const images = (env: NodeJS.ProcessEnv) => Object.fromEntries(buildStack(resolve
 describe('image overrides reach the compose file (mirrors, air-gapped rooms, pinned digests)', () => {
   it('prefixes every pulled image with a registry mirror, but not the locally built demo', () => {
     const i = images({ MOP_SETTINGS: settings({}), MOP_REGISTRY_MIRROR: 'mirror.example.com:5000' });
-    expect(i.grafana).toBe('mirror.example.com:5000/grafana/grafana:13.2.0');
-    expect(i.buckets).toBe('mirror.example.com:5000/pgsty/mc:RELEASE.2026-03-13T08-57-32Z');
+    expect(i.grafana).toBe(`mirror.example.com:5000/${imageRef(pins.grafana)}`);
+    expect(i.buckets).toBe(`mirror.example.com:5000/${imageRef(pins.mc)}`);
     expect(i.demo).toMatch(/^mop-sandbox\/demo-app:/);
   });
 
   it('takes a per-component image from MOP_IMAGE_<COMPONENT>, over the settings file, over the mirror', () => {
-    const file = settings({ registryMirror: 'mirror.local/', images: { tempo: 'tempo@sha256:aaa', loki: 'settings/loki:1' } });
+    const file = settings({ registryMirror: 'mirror.local/', images: { tempo: `tempo@sha256:${'a'.repeat(64)}`, loki: 'settings/loki:1' } });
     const i = images({ MOP_SETTINGS: file, MOP_IMAGE_LOKI: 'env/loki:2' });
-    expect(i.tempo).toBe('tempo@sha256:aaa');
+    expect(i.tempo).toBe(`tempo@sha256:${'a'.repeat(64)}`);
     expect(i.loki).toBe('env/loki:2');
     expect(i.mimir).toBe('mirror.local/grafana/mimir:3.0.2');
   });
