@@ -25,12 +25,25 @@ function compile(method, template) {
   return { method, template, keys, regex: new RegExp(`^${pattern}$`) };
 }
 
+/** Bodies are small JSON documents; anything larger is refused before it is buffered (the port is published). */
+const MAX_BODY_BYTES = 64 * 1024;
+
 function readJson(req) {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return reject(new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
     const chunks = [];
-    req.on('data', (c) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
+      } else chunks.push(c);
+    });
     req.on('error', reject);
     req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return;
       const text = Buffer.concat(chunks).toString('utf8');
       if (!text) return resolve({});
       try {
@@ -40,6 +53,14 @@ function readJson(req) {
       }
     });
   });
+}
+
+function decodeParam(raw) {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `"${raw}" is not valid percent-encoding`);
+  }
 }
 
 function send(res, status, body) {
@@ -69,7 +90,7 @@ export function createHttpServer({ log }, routes) {
       const rpc = getRPCMetadata(context.active());
       if (rpc) rpc.route = route.template;
       const match = route.regex.exec(url.pathname);
-      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(match[i + 1])]));
+      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeParam(match[i + 1])]));
       const body = req.method === 'GET' ? {} : await readJson(req);
       const result = await route.handler({ params, body, query: url.searchParams });
       send(res, result.status ?? 200, result.body);

@@ -87,3 +87,24 @@ describe('control API guard (real launcher)', () => {
     await stillServing();
   });
 });
+
+describe('storefront input limits (real launcher, review F5)', () => {
+  function rawTo(base: string, method: string, path: string, headers: Record<string, string | number>, body?: Buffer): Promise<number> {
+    const { hostname, port } = new URL(base);
+    return new Promise((resolve, reject) => {
+      const req = request({ host: hostname, port, method, path, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('answers a malformed percent-escape with 400 and a body over 64 KiB with 413, and keeps serving', async () => {
+    expect(await rawTo(demo.storefront, 'GET', '/api/products/%E0%A4%A', {})).toBe(400);
+    const big = Buffer.from(JSON.stringify({ items: [], pad: 'x'.repeat(70 * 1024) }));
+    expect(await rawTo(demo.storefront, 'POST', '/api/checkout', { 'content-type': 'application/json', 'content-length': big.length }, big)).toBe(413);
+    expect((await call('GET', `${demo.storefront}/api/products`)).status).toBe(200);
+  });
+});
