@@ -5,8 +5,12 @@
  * and an oversized body are refused with a 4xx, and the launcher keeps serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { call, startDemo, type RunningDemo } from './demo-process.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call, cleanEnv, repoRoot, startDemo, type RunningDemo } from './demo-process.js';
 
 const TOKEN = 'test-control-token-0123456789abcd';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -106,5 +110,37 @@ describe('storefront input limits (real launcher, review F5)', () => {
     const big = Buffer.from(JSON.stringify({ items: [], pad: 'x'.repeat(70 * 1024) }));
     expect(await rawTo(demo.storefront, 'POST', '/api/checkout', { 'content-type': 'application/json', 'content-length': big.length }, big)).toBe(413);
     expect((await call('GET', `${demo.storefront}/api/products`)).status).toBe(200);
+  });
+});
+
+describe('mop-sandbox scenario sends the token from the state file (real CLI)', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  function stateWith(token: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'mop-token-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'state'));
+    const credentials = { GRAFANA_ADMIN_PASSWORD: 'x', S3_ACCESS_KEY_ID: 'x', S3_SECRET_ACCESS_KEY: 'x', DEMO_CONTROL_TOKEN: token };
+    writeFileSync(join(dir, 'state', 'state.json'), JSON.stringify({ version: 1, credentials }), { mode: 0o600 });
+    return join(dir, 'state');
+  }
+
+  const scenario = (args: string[], stateDir: string) =>
+    new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/cli.ts', 'scenario', ...args, '--url', demo.control, '--json'],
+        { cwd: repoRoot, env: { ...cleanEnv(), MOP_STATE_DIR: stateDir }, timeout: 30_000 },
+        (err, stdout) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
+      );
+    });
+
+  it('lists and stops with the right token, and explains a wrong one (exit 3)', async () => {
+    const ok = await scenario(['stop'], stateWith(TOKEN));
+    expect(ok.code).toBe(0);
+    const wrong = await scenario(['list'], stateWith('another-stack-token'));
+    expect(wrong.code).toBe(3);
+    expect(JSON.parse(wrong.stdout).error.code).toBe('DEMO_TOKEN_REFUSED');
   });
 });
