@@ -51,7 +51,7 @@ export async function loadState(env: NodeJS.ProcessEnv = process.env): Promise<S
     throw new UserError({
       what: `the state file ${file} is not valid`,
       // JSON.parse quotes the text around the error, which may be part of a credential: say where, not what.
-      why: e instanceof SyntaxError ? `not JSON (${/position \d+/.exec(e.message)?.[0] ?? 'unreadable'})` : (e as Error).message,
+      why: e instanceof SyntaxError ? `it is not valid JSON${/ at position \d+/.exec(e.message)?.[0] ?? ''}` : (e as Error).message,
       next: `move it away (it holds the generated credentials) and run the command again, or run \`mop-sandbox down --purge\` to start fresh`,
       exitCode: ExitCode.failure,
       code: 'STATE_INVALID',
