@@ -42,12 +42,13 @@ function tokenMatches(header, token) {
 }
 
 /**
- * Returns why a request is refused, or undefined. `open` routes (health checks) skip the token only.
+ * Returns why a request is refused, or undefined. `open` routes (the health check, which reveals nothing and is
+ * probed by whatever name reaches the engine) skip the Host and token checks.
  * @param {import('node:http').IncomingMessage} req
  * @param {{ token?: string, allowedHosts?: string[], open?: boolean }} opts
  */
 export function checkRequest(req, { token, allowedHosts = [], open = false }) {
-  if (!hostAllowed(req.headers.host, allowedHosts)) {
+  if (!open && !hostAllowed(req.headers.host, allowedHosts)) {
     return { status: 421, error: `Host "${req.headers.host ?? ''}" is not this API's address; call it as 127.0.0.1 or localhost` };
   }
   // Browsers send Origin on every cross-origin call and on every POST; our clients (the CLI, curl) send none.
