@@ -148,7 +148,9 @@ describe('Kubernetes renderer', () => {
     expect(find(objs, 'StatefulSet', 'store')).toBeUndefined();
     expect(find(objs, 'StatefulSet', 'mimir').spec.replicas).toBe(2);
     // External S3 over TLS: the init container waits with https.
-    expect(find(objs, 'StatefulSet', 'mimir').spec.template.spec.initContainers[0].args[0]).toContain('https://s3.example.com:443');
+    const init = find(objs, 'StatefulSet', 'mimir').spec.template.spec.initContainers[0];
+    expect(init.args[0]).toContain('"$S3_URL"');
+    expect(init.env).toContainEqual({ name: 'S3_URL', value: 'https://s3.example.com:443' });
   });
 
   it('grants Alloy pod discovery and pod logs, and OBI its metadata reads, bound to their service accounts', () => {

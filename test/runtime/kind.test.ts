@@ -26,6 +26,7 @@ import {
 } from '../../scripts/runtimes/kind.js';
 import { componentState, podProblem, rolloutStatus, CRASH_RESTART_LIMIT } from '../../scripts/runtimes/kind/kube-state.js';
 import { buildStack, type Stack } from '../../scripts/stack/model.js';
+import { images, imageRef } from '../../scripts/stack/versions.js';
 import { capturedOutput, fakeDocker, recordedShell, sandbox, type Rule } from './kind-shell.js';
 
 const creds = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'secret', DEMO_CONTROL_TOKEN: 'token' };
@@ -358,7 +359,7 @@ describe('kind runtime up (recorded shell)', () => {
     const pulling = pod('grafana-abc', 'grafana', {
       phase: 'Pending',
       containerStatuses: [
-        { name: 'grafana', ready: false, restartCount: 0, image: 'grafana/grafana:13.2.0', imageID: '', state: { waiting: { reason: 'ErrImagePull', message: 'rpc error: ... grafana/grafana:13.2.0: not found' } } },
+        { name: 'grafana', ready: false, restartCount: 0, image: imageRef(images.grafana), imageID: '', state: { waiting: { reason: 'ErrImagePull', message: `rpc error: ... ${imageRef(images.grafana)}: not found` } } },
       ],
     });
     box.sh.rules.push(
@@ -369,8 +370,8 @@ describe('kind runtime up (recorded shell)', () => {
     const err = await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out }).catch((e) => e);
     expect(err).toMatchObject({ code: 'NOT_READY', exitCode: ExitCode.notReady });
     expect(err.what).toContain('grafana failed to start: grafana-abc: ErrImagePull');
-    expect(err.next).toContain('docker pull grafana/grafana:13.2.0');
-    expect(err.next).toContain('kind load docker-image grafana/grafana:13.2.0 --name mop-sandbox');
+    expect(err.next).toContain(`docker pull ${imageRef(images.grafana)}`);
+    expect(err.next).toContain(`kind load docker-image ${imageRef(images.grafana)} --name mop-sandbox`);
     expect(err.details).toContain('(no log lines from grafana-abc: container "grafana" is waiting to start: trying and failing to pull image)');
   });
 

@@ -28,7 +28,7 @@ afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true }))
 
 describe('down --purge with a traversing MOP_KIND_CLUSTER (real CLI, real filesystem)', () => {
   it('refuses with exit code 2 and deletes nothing (review F2 PoC: MOP_KIND_CLUSTER=../../victim)', () => {
-    const { state, victim } = sandbox();
+    const { root, state, victim } = sandbox();
     // <state>/kind/../../victim is <state>/../victim; the PoC's target sits two levels up from <state>/kind.
     const traversal = `../../../../../victim`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot, 'scripts', 'cli.ts'), 'down', '--purge', '--json'], {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildStack, buckets, storeKinds, type StackOptions } from '../../scripts/stack/model.js';
-import { images } from '../../scripts/stack/versions.js';
+import { images, imageRef } from '../../scripts/stack/versions.js';
 import { profileNames, profiles } from '../../scripts/stack/profiles.js';
 
 const variants: StackOptions[] = profileNames.flatMap((profile) =>
@@ -15,7 +15,7 @@ describe('stack model', () => {
   });
 
   it('pins every pulled image to a tag from versions.ts, never latest', () => {
-    const pinned = new Set(Object.values(images).map((p) => `${p.repository}:${p.tag}`));
+    const pinned = new Set(Object.values(images).map(imageRef));
     for (const opts of variants) {
       for (const c of buildStack(opts).components) {
         if (c.build) continue;
@@ -56,7 +56,7 @@ describe('stack model', () => {
 
   it('applies a registry mirror to pulled images and lets an override replace a local build', () => {
     const stack = buildStack({ registryMirror: 'mirror.local:5000', imageOverrides: { demo: 'prebuilt/demo:1', grafana: 'grafana/grafana@sha256:abc' } });
-    expect(stack.components.find((c) => c.name === 'tempo')!.image).toBe(`mirror.local:5000/grafana/tempo:${images.tempo.tag}`);
+    expect(stack.components.find((c) => c.name === 'tempo')!.image).toBe(`mirror.local:5000/${imageRef(images.tempo)}`);
     expect(stack.components.find((c) => c.name === 'grafana')!.image).toBe('grafana/grafana@sha256:abc');
     const demo = stack.components.find((c) => c.name === 'demo')!;
     expect(demo.image).toBe('prebuilt/demo:1');
