@@ -1,6 +1,7 @@
 /**
  * `mop-sandbox render`: writes what a person needs to run the stack by hand, for compose or kind.
  */
+import { lstatSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
 import { ensureState } from '../lib/state.js';
@@ -12,6 +13,7 @@ import { resolveStackOptions, type Settings } from '../stack/options.js';
 import { ALLOW_NON_LOOPBACK_FLAG, exposureWarnings } from '../stack/exposure.js';
 import type { Command } from './command.js';
 
+const DEFAULT_OUT_PARENT = 'mop-render';
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Bad input is one line: what is wrong and what to use instead. */
@@ -62,7 +64,11 @@ export const command: Command = {
       const stack = buildStack(opts);
       for (const w of exposureWarnings(stack, opts, Boolean(ctx.flags[ALLOW_NON_LOOPBACK_FLAG]))) ctx.out.warn(w);
       const profile = stack.profile.name;
-      const outDir = resolve(str(ctx.flags.out) ?? `mop-render/${runtime}-${profile}`);
+      const outDir = resolve(str(ctx.flags.out) ?? `${DEFAULT_OUT_PARENT}/${runtime}-${profile}`);
+      // The default lies in the current directory, which may be a cloned repository: its mop-render must be ours.
+      if (str(ctx.flags.out) === undefined && lstatSync(DEFAULT_OUT_PARENT, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw usageError(`cannot write to ${resolve(DEFAULT_OUT_PARENT)}: it is a symlink`, 'choose a directory with --out');
+      }
       const { credentials } = await ensureState(ctx.env);
       const rendered = renderFiles({ runtime: runtime as RuntimeName, stack, credentials, outDir });
       const files = [...rendered, gitignoreFor(rendered)];

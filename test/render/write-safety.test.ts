@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../scripts/lib/paths.js';
 import { RENDER_INDEX, writeRender } from '../../scripts/render/write.js';
@@ -108,9 +109,11 @@ describe('writeRender over files it did not write (refuseForeign, as `render` us
   });
 });
 
-function cli(args: string[], env: Record<string, string>, cwd: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(packageRoot, 'scripts', 'cli.ts'), ...args], {
-    cwd: packageRoot,
+/** The CLI from source, run in `cwd` (tsx by absolute path, so any directory works). */
+function cli(args: string[], env: Record<string, string>, cwd: string, workdir = packageRoot) {
+  const tsx = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  const r = spawnSync(process.execPath, ['--import', tsx, join(packageRoot, 'scripts', 'cli.ts'), ...args], {
+    cwd: workdir,
     encoding: 'utf8',
     timeout: 60_000,
     env: { PATH: process.env.PATH!, HOME: cwd, XDG_CONFIG_HOME: join(cwd, 'config'), MOP_STATE_DIR: join(cwd, 'state'), ...env },
@@ -129,6 +132,17 @@ describe('mop-sandbox render (CLI)', () => {
     expect(r.code).toBe(0);
     const ignored = spawnSync('git', ['-C', repo, 'check-ignore', 'rendered/.env', 'rendered/docker-compose.yml'], { encoding: 'utf8' });
     expect(ignored.stdout.trim().split('\n')).toEqual(['rendered/.env']);
+  });
+
+  it('refuses the default output when ./mop-render is a symlink (a cloned repository could plant one)', () => {
+    const { root, victim } = box();
+    const repo = join(root, 'clone');
+    mkdirSync(repo);
+    symlinkSync(victim, join(repo, 'mop-render'));
+    const r = cli(['render', '--json'], {}, root, repo);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.what).toMatch(/mop-render: it is a symlink/);
+    expect(readdirSync(victim)).toEqual(['.ssh']);
   });
 
   it('refuses an S3 endpoint with shell metacharacters and writes nothing (review F8 PoC)', () => {
