@@ -72,7 +72,7 @@ export const images = {
   minio: {
     repository: 'pgsty/minio',
     tag: 'RELEASE.2026-03-14T12-00-00Z',
-    noDigest: `${PIN_REVIEW} §7 mentions a third-party digest pin of pgsty/minio without saying which tag; the pgsty/minio digests found in public repositories belong to other tags (b6bfe723… is RELEASE.2026-08-04T00-00-00Z)`,
+    noDigest: `no digest of pgsty/minio:RELEASE.2026-03-14T12-00-00Z: ${PIN_REVIEW} §7 mentions a third-party digest pin of pgsty/minio without saying which tag, and the pgsty/minio digests found in public repositories belong to other tags (b6bfe723… is RELEASE.2026-08-04T00-00-00Z)`,
     reason:
       "The MinIO community image is no longer published (Docker Hub repos deleted 2026-09). Loki's Helm chart 7.3.0 switched to exactly this image to fix an unpatched MinIO CVE [S grafana/loki production/helm/loki/CHANGELOG.md].",
   },
@@ -95,7 +95,7 @@ export const images = {
     repository: 'kindest/node',
     tag: 'v1.35.8',
     digest: 'sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0',
-    digestSource: `kind v0.33.0 release notes as quoted by several pinning repositories; ${PIN_REVIEW} §11`,
+    digestSource: `kindest/node:v1.35.8 in the kind v0.33.0 release notes as quoted by several pinning repositories; ${PIN_REVIEW} §11`,
     reason:
       'Listed by kind v0.33.0 [3P: release notes as quoted by several pinning repos; STACK.md §1 gives the digest prefix 07b2536e]. Chosen over the release default v1.37.0: a mature patch (.8, not .0) of the oldest still-supported minor, closest to the kubectl clients people have and to the 1.30 API schemas our manifests are validated against. Node images work with the kind release that published them: use kind v0.33.0.',
   },

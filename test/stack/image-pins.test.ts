@@ -17,6 +17,8 @@ describe('image pins', () => {
   it.each(pins.filter(([k]) => !withoutDigest.includes(k)))('%s is pinned as tag@sha256 with the digest\'s source', (_key, pin) => {
     expect(pin.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(pin.digestSource).toMatch(/review-pins-2026-11-29\.md/);
+    // The evidence names exactly this tag: changing the tag without finding its own digest fails here.
+    expect(pin.digestSource, `a digest for exactly ${pin.repository}:${pin.tag}, with its source`).toContain(`${pin.repository}:${pin.tag}`);
     expect(pin.tag).not.toContain('@');
     expect(imageRef(pin)).toBe(`${pin.repository}:${pin.tag}@${pin.digest}`);
     expect(imageRef(pin)).toMatch(imageReference);
@@ -26,6 +28,7 @@ describe('image pins', () => {
     const pin: ImagePin = images[key];
     expect(pin.digest).toBeUndefined();
     expect(pin.noDigest).toMatch(/review-pins-2026-11-29\.md/);
+    expect(pin.noDigest).toContain(`${pin.repository}:${pin.tag}`);
   });
 
   it('no two images share a digest (a copy-paste would)', () => {
