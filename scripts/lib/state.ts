@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { secretNames, type RuntimeName, type SecretName } from '../stack/model.js';
@@ -62,6 +62,9 @@ export async function loadState(env: NodeJS.ProcessEnv = process.env): Promise<S
 export async function saveState(state: State, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const dir = stateDir(env);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode applies only to a new directory; an existing one (older version, umask, a hand-made
+  // MOP_STATE_DIR) is closed too, since it holds the credentials.
+  await chmod(dir, 0o700);
   const file = stateFile(env);
   // Exclusive, unpredictable and never through a link: nobody can pre-create the file the credentials go into.
   const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;

@@ -1,5 +1,5 @@
 /** The state file holds the credentials (security review F3c, F13): written exclusively, never echoed in errors. */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,14 @@ describe('state file safety', () => {
     expect(err).toBeInstanceOf(UserError);
     expect(JSON.stringify(err.toJSON())).not.toMatch(/wiiK|CHB6/);
     expect(err.why).toMatch(/not valid JSON/);
+  });
+
+  it('closes an existing state directory to its owner (mode 0700) when it saves the credentials', async () => {
+    const env = tempEnv();
+    mkdirSync(env.MOP_STATE_DIR, { recursive: true, mode: 0o755 });
+    chmodSync(env.MOP_STATE_DIR, 0o755);
+    await ensureState(env);
+    expect(statSync(env.MOP_STATE_DIR).mode & 0o777).toBe(0o700);
   });
 
   it('never writes the credentials into a file someone pre-created at the old temp name (<file>.<pid>.tmp)', async () => {

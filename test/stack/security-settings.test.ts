@@ -77,6 +77,15 @@ describe('what settings become', () => {
     expect(component(buildStack({ bindAddress: '::1' }), 'grafana')!.env).toMatchObject({ GF_SERVER_DOMAIN: '::1', GF_SERVER_ROOT_URL: 'http://[::1]:3000/' });
   });
 
+  it('never enforces a domain other than the root URL\'s host (Grafana would redirect in a loop)', () => {
+    for (const opts of [{}, { profile: 'dev' as const }, { profile: 'prod' as const, s3Endpoint: 's3.example.com:443' }, { bindAddress: '0.0.0.0' }, { bindAddress: '::1' }]) {
+      const env = component(buildStack(opts), 'grafana')!.env;
+      expect(env.GF_SERVER_ENFORCE_DOMAIN).toBe('true');
+      const host = new URL(String(env.GF_SERVER_ROOT_URL)).hostname.replace(/^\[|\]$/g, '');
+      expect(env.GF_SERVER_DOMAIN, JSON.stringify(opts)).toBe(host);
+    }
+  });
+
   it('hands the demo its control token as a generated credential', () => {
     expect(component(buildStack({ demo: true }), 'demo')!.env.DEMO_CONTROL_TOKEN).toEqual({ secret: 'DEMO_CONTROL_TOKEN' });
   });
