@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { commandLoaders } from './commands/index.js';
-import { commonOptions, type Command } from './commands/command.js';
+import { commonOptions, runCommand, type Command } from './commands/command.js';
 import { ExitCode, UserError, usageError } from './lib/errors.js';
 import { createExec } from './lib/exec.js';
 import { createOutput } from './lib/output.js';
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!cmd.positionals && parsed.positionals.length) {
       throw usageError(`unexpected argument "${parsed.positionals[0]}"`, `run \`mop-sandbox ${name} --help\``);
     }
-    code = await cmd.run({
+    code = await runCommand(cmd, {
       args: parsed.positionals,
       flags: parsed.values as Record<string, string | boolean | string[] | undefined>,
       out,

@@ -13,7 +13,8 @@ const STATS_EVERY_MS = 30_000;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 let skus = ['SKU-1001', 'SKU-1002', 'SKU-1003', 'SKU-1004', 'SKU-1005', 'SKU-1006', 'SKU-1007', 'SKU-1008'];
 const recentOrders = [];
-const stats = { sent: 0, ok: 0, clientErrors: 0, serverErrors: 0, networkErrors: 0, skipped: 0 };
+/** networkErrors counts every request that got no answer; timeouts and resets say which of those were which. */
+const stats = { sent: 0, ok: 0, clientErrors: 0, serverErrors: 0, networkErrors: 0, timeouts: 0, resets: 0, skipped: 0 };
 let inflight = 0;
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
@@ -35,8 +36,8 @@ function request(method, path, body) {
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, body: {} }));
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e) => resolve({ status: 0, body: {}, error: e.code }));
     req.end(payload);
   });
 }
@@ -67,9 +68,13 @@ async function fire() {
   if (inflight >= maxInflight) return void stats.skipped++;
   inflight++;
   stats.sent++;
-  const { status } = await action();
+  const { status, error } = await action();
   inflight--;
-  if (status === 0) stats.networkErrors++;
+  if (status === 0) {
+    stats.networkErrors++;
+    if (error === 'TIMEOUT') stats.timeouts++;
+    else if (error === 'ECONNRESET') stats.resets++;
+  }
   else if (status >= 500) stats.serverErrors++;
   else if (status >= 400) stats.clientErrors++;
   else stats.ok++;

@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
 import { ExitCode, UserError } from '../lib/errors.js';
+import { lockOptions } from '../lib/lock.js';
 import { loadState, removeState, saveState, type State } from '../lib/state.js';
 import { otherRuntime, runtimeFor } from '../runtimes/select.js';
 import type { DownResult, Runtime } from '../runtimes/runtime.js';
@@ -9,8 +10,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export const command: Command = {
   name: 'down',
   summary: 'Stop and remove the stack, keeping its data; --purge also deletes the data and the state file',
-  usage: 'down [--purge] [--json]',
-  options: { purge: { type: 'boolean', default: false } },
+  usage: 'down [--purge] [--no-wait] [--json]',
+  options: { purge: { type: 'boolean', default: false }, ...lockOptions },
+  lock: (flags) => (flags.purge ? 'down --purge' : 'down'),
   async run(ctx) {
     const { out, env } = ctx;
     const purge = Boolean(ctx.flags.purge);

@@ -4,6 +4,7 @@ import type { Stack } from '../stack/model.js';
 import { ExitCode, UserError } from '../lib/errors.js';
 import { preflightError } from '../lib/preflight.js';
 import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor, uiUrl } from '../lib/session.js';
+import { lockOptions } from '../lib/lock.js';
 import { ensureState, loadState, saveState } from '../lib/state.js';
 import { isHealthy } from '../runtimes/runtime.js';
 import { parseRuntimeChoice, selectRuntime } from '../runtimes/select.js';
@@ -28,7 +29,9 @@ async function verifyAfterUp(ctx: CommandContext, stack: Stack, runtime: Runtime
 export const command: Command = {
   name: 'up',
   summary: 'Check the machine, then start the stack, wait until every component is ready and open Grafana',
-  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--verify] [--allow-non-loopback] [--json]',
+  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--verify] [--allow-non-loopback] [--no-wait] [--json]',
+  // One command at a time changes the stack: a second `up` waits, then finds the stack running.
+  lock: () => 'up',
   options: {
     [ALLOW_NON_LOOPBACK_FLAG]: { type: 'boolean', default: false },
     runtime: { type: 'string' },
@@ -36,6 +39,7 @@ export const command: Command = {
     timeout: { type: 'string' },
     'no-open': { type: 'boolean', default: false },
     verify: { type: 'boolean', default: false },
+    ...lockOptions,
   },
   async run(ctx) {
     const { out, env } = ctx;

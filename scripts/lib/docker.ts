@@ -21,6 +21,7 @@ export interface ContainerSummary {
   Status: string;
   Labels: Record<string, string>;
   Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
 export interface ContainerDetails {

@@ -1,14 +1,17 @@
 /**
  * Host ports: is a port free on the bind address, and if not, who holds it (a container by name, else a process
- * where the OS tells us).
+ * where the OS tells us). A port held by Docker's own forwarder (docker-proxy, rootlessport) is traced back to the
+ * container that publishes it: killing the forwarder would break Docker's networking, so it is never the advice.
  */
 import { createServer } from 'node:net';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { Exec } from './exec.js';
-import { containerName, type DockerApi } from './docker.js';
+import { containerName, type ContainerSummary, type DockerApi } from './docker.js';
 
 export type PortHolder =
-  | { kind: 'container'; name: string; id: string; project?: string }
+  | { kind: 'container'; name: string; id: string; project?: string; service?: string }
+  /** Docker forwards the port for a container we could not identify (it may be being created or removed). */
+  | { kind: 'docker'; hostPort: number; containerIp?: string; containerPort?: number }
   | { kind: 'process'; pid: number; command: string }
   | { kind: 'unknown'; detail: string };
 
@@ -39,6 +42,33 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+const containerHolder = (c: ContainerSummary) => ({
+  kind: 'container' as const,
+  name: containerName(c),
+  id: c.Id,
+  project: c.Labels?.['com.docker.compose.project'],
+  service: c.Labels?.['com.docker.compose.service'],
+});
+
+/** Docker's port forwarders: the userland proxy (rootful) and rootlesskit's (rootless). */
+export const isDockerForwarder = (command: string) => /(^|\/)(docker-proxy|rootlessport)(\s|$)/.test(command);
+
+/** `docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 9000 -container-ip 172.18.0.2 -container-port 9000` */
+export function forwardedTo(command: string): { containerIp?: string; containerPort?: number } {
+  const ip = /-container-ip\s+(\S+)/.exec(command)?.[1];
+  const port = /-container-port\s+(\d+)/.exec(command)?.[1];
+  return { containerIp: ip, containerPort: port ? Number(port) : undefined };
+}
+
+/**
+ * The container a forwarder forwards to: by its address on a Docker network (any state: one being started does not
+ * list its published ports yet).
+ */
+export async function containerByAddress(docker: DockerApi, ip: string): Promise<ContainerSummary | undefined> {
+  const list = await docker.listContainers({ all: true });
+  return list.find((c) => Object.values(c.NetworkSettings?.Networks ?? {}).some((n) => n.IPAddress === ip));
+}
+
 /** A container publishing this host port (on any address that overlaps `hostIp`). */
 export async function containerOnPort(docker: DockerApi, port: number, hostIp = '127.0.0.1') {
   const list = await docker.listContainers({ all: false });
@@ -47,7 +77,7 @@ export async function containerOnPort(docker: DockerApi, port: number, hostIp = 
       if (p.PublicPort !== port || p.Type !== 'tcp') continue;
       const ip = p.IP ?? '0.0.0.0';
       if (ip === hostIp || ip === '0.0.0.0' || ip === '::' || hostIp === '0.0.0.0') {
-        return { kind: 'container' as const, name: containerName(c), id: c.Id, project: c.Labels?.['com.docker.compose.project'] };
+        return containerHolder(c);
       }
     }
   }
@@ -118,11 +148,19 @@ export async function findPortHolder(
   }
   const platform = deps.platform ?? process.platform;
   const p = platform === 'linux' ? await processOnPortLinux(port) : await processOnPortLsof(deps.exec, port);
+  if (p?.kind === 'process' && isDockerForwarder(p.command)) {
+    const to = forwardedTo(p.command);
+    const c = to.containerIp && deps.docker ? await containerByAddress(deps.docker, to.containerIp).catch(() => undefined) : undefined;
+    return c ? containerHolder(c) : { kind: 'docker', hostPort: port, ...to };
+  }
   return p ?? { kind: 'unknown', detail: 'the OS does not say which process (try `lsof -i :' + port + '`)' };
 }
 
 export function describeHolder(h: PortHolder): string {
-  if (h.kind === 'container') return `container "${h.name}"${h.project ? ` (compose project "${h.project}")` : ''}`;
+  if (h.kind === 'container') {
+    return `container "${h.name}"${h.project ? ` (compose project "${h.project}"${h.service ? `, service "${h.service}"` : ''})` : ''}`;
+  }
+  if (h.kind === 'docker') return `a container Docker is starting or stopping${h.containerIp ? ` (at ${h.containerIp}${h.containerPort ? `:${h.containerPort}` : ''})` : ''}`;
   if (h.kind === 'process') return `process ${h.pid} (${h.command.length > 80 ? h.command.slice(0, 77) + '...' : h.command})`;
   return h.detail;
 }
@@ -133,6 +171,7 @@ export function holderFix(h: PortHolder, setting: string): string {
     if (h.project) return `stop it: \`docker compose -p ${h.project} down\` (or \`docker stop ${h.name}\`), ${other}`;
     return `stop it: \`docker stop ${h.name}\`, ${other}`;
   }
+  if (h.kind === 'docker') return `see which container publishes it: \`docker ps -a --filter publish=<port>\`, and stop that container; ${other}`;
   if (h.kind === 'process') return `stop process ${h.pid} (\`kill ${h.pid}\`), ${other}`;
   return `free the port, ${other}`;
 }

@@ -119,7 +119,10 @@ export async function checkPorts(
       if (own && own.project && own.project === deps.ownProject) return { p, holder: undefined };
       if (own) return { p, holder: own };
       if (await canBind(p.hostIp, p.hostPort)) return { p, holder: undefined };
-      return { p, holder: await findPortHolder(p.hostPort, { docker: listing, exec: deps.exec, platform: deps.platform, hostIp: p.hostIp }) };
+      // The full client, not the snapshot: a forwarder is traced to its container by address, in any state.
+      const holder = await findPortHolder(p.hostPort, { docker: listing ? deps.docker : undefined, exec: deps.exec, platform: deps.platform, hostIp: p.hostIp });
+      if (holder.kind === 'container' && holder.project && holder.project === deps.ownProject) return { p, holder: undefined };
+      return { p, holder };
     }),
   );
   for (const { p, holder } of results) {

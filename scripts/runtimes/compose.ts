@@ -31,6 +31,7 @@ import {
 } from '../lib/docker.js';
 import { checkCompose, checkConfigFiles, checkDocker, checkLoopbackIsolation, checkMemory, checkPorts } from '../lib/preflight.js';
 import { httpProbe, NotReady, waitForReady, type Observation } from './readiness.js';
+import { classifyExit } from './exits.js';
 import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTimes, Runtime, RuntimeDeps, UpContext } from './runtime.js';
 
 export const projectLabel = 'com.docker.compose.project';
@@ -227,8 +228,24 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
     }
   }
 
+  /**
+   * Each container's last exit and restart count before this `up` ran compose: an exit from before is what `up` is
+   * here to repair (compose starts the container again), not a failure of this start.
+   */
+  type Baseline = Map<string, { finishedAt: string; restarts: number }>;
+  async function baseline(): Promise<Baseline> {
+    const list = await projectContainers();
+    const entries = await Promise.all(
+      list.map(async (c) => {
+        const d = await client().getContainer(c.Id).inspect().catch(() => undefined);
+        return d ? ([c.Id, { finishedAt: d.State.FinishedAt, restarts: d.RestartCount }] as const) : undefined;
+      }),
+    );
+    return new Map(entries.filter((e) => e !== undefined));
+  }
+
   /** One look at every pending component: container state, then the HTTP readiness probe on its published port. */
-  async function observe(stack: Stack, pending: ComponentName[]): Promise<Map<ComponentName, Observation>> {
+  async function observe(stack: Stack, pending: ComponentName[], before: Baseline = new Map()): Promise<Map<ComponentName, Observation>> {
     const services = byService(await projectContainers());
     const out = new Map<ComponentName, Observation>();
     await Promise.all(
@@ -240,14 +257,14 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
           out.set(name, { kind: 'waiting', detail: deps.length ? `waiting for ${deps.join(', ')}` : 'being created' });
           return;
         }
-        const results = await Promise.all(containers.map((s) => observeContainer(stack, c, s)));
+        const results = await Promise.all(containers.map((s) => observeContainer(stack, c, s, before.get(s.Id))));
         out.set(name, results.find((r) => r.kind === 'failed') ?? results.find((r) => r.kind === 'waiting') ?? { kind: 'ready' });
       }),
     );
     return out;
   }
 
-  async function observeContainer(stack: Stack, c: Component, s: ContainerSummary): Promise<Observation> {
+  async function observeContainer(stack: Stack, c: Component, s: ContainerSummary, before?: { finishedAt: string; restarts: number }): Promise<Observation> {
     if (s.State === 'created') {
       const deps = c.dependsOn.map((d) => d.name);
       return { kind: 'waiting', detail: deps.length ? `waiting for ${deps.join(', ')}` : 'created' };
@@ -255,16 +272,22 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
     const d = await client().getContainer(s.Id).inspect();
     // "Exited (7) 2 seconds ago", "Restarting (7) 1 second ago": the last exit code even after a restart.
     const code = Number(/\((\d+)\)/.exec(s.Status)?.[1] ?? d.State.ExitCode);
+    // The same exit as before this `up`: compose is about to start it again.
+    const oldExit = before !== undefined && d.State.FinishedAt === before.finishedAt;
     if (s.State === 'exited' || s.State === 'dead') {
       if (c.oneShot && code === 0) return { kind: 'ready' };
-      if (d.State.OOMKilled) return { kind: 'failed', reason: 'was killed for using too much memory (OOM)', exitCode: code };
+      if (oldExit) return { kind: 'waiting', detail: `exited before this \`up\` (code ${code}); starting it again` };
+      if (d.State.OOMKilled) return { kind: 'failed', reason: `was killed for running out of memory (its limit is ${c.resources.limits.memory})`, exitCode: code };
       return { kind: 'failed', reason: `exited with code ${code}`, exitCode: code };
     }
     // restart: unless-stopped brings a crashed component back; a second crash (or a restart in progress after
-    // the first) is a crash loop, and waiting longer will not help.
-    if (d.RestartCount >= 2 || (s.State === 'restarting' && d.RestartCount >= 1)) {
+    // the first) is a crash loop, and waiting longer will not help. Restarts before this `up` do not count.
+    const prior = before?.restarts ?? 0;
+    const restarts = d.RestartCount >= prior ? d.RestartCount - prior : d.RestartCount; // a manual start may reset the count
+    if (restarts >= 2 || (s.State === 'restarting' && restarts >= 1)) {
       const last = s.State === 'restarting' ? `, last exit code ${code}` : '';
-      return { kind: 'failed', reason: `keeps crashing (restarted ${d.RestartCount} times${last})`, exitCode: s.State === 'restarting' ? code : undefined };
+      const oom = d.State.OOMKilled ? `, out of memory at its ${c.resources.limits.memory} limit` : '';
+      return { kind: 'failed', reason: `keeps crashing (restarted ${restarts} times${last}${oom})`, exitCode: s.State === 'restarting' ? code : undefined };
     }
     if (s.State === 'restarting') return { kind: 'waiting', detail: `restarting after exit code ${code}`, started: true };
     if (s.State !== 'running') return { kind: 'waiting', detail: s.State, started: true };
@@ -402,6 +425,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       }
       if (ctx.signal.aborted) throw interrupted();
 
+      const before = await baseline();
       // Start and wait at once: `compose up -d` blocks on depends_on (buckets must complete first), and a component
       // that fails meanwhile must stop the wait, so the watcher runs beside it from the first second.
       const startedAt = Date.now();
@@ -423,7 +447,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       try {
         const ready = await waitForReady({
           components: names,
-          observe: (pending) => observe(stack, pending),
+          observe: (pending) => observe(stack, pending, before),
           startedAt,
           timeoutMs,
           intervalMs: deps.intervalMs ?? 200,
@@ -473,12 +497,17 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
           const pub = ui ? publishedPort(s, ui.containerPort) : undefined;
           const url = pub ? `http://${probeHost(endpoint, pub.ip)}:${pub.port}${c.uiPath ?? '/'}` : undefined;
           const d = await client().getContainer(s.Id).inspect();
+          const facts = { exitCode: d.State.ExitCode, oomKilled: Boolean(d.State.OOMKilled), restarts: d.RestartCount };
           if (s.State === 'exited' || s.State === 'dead') {
             const code = d.State.ExitCode;
             if (c.oneShot && code === 0) return { name: c.name, state: 'completed', health: 'none', url, exitCode: code };
-            return { name: c.name, state: 'exited', health: 'unhealthy', url, exitCode: code, detail: `exited with code ${code}` };
+            const why = classifyExit(c, facts);
+            return { name: c.name, state: 'exited', health: 'unhealthy', url, exitCode: code, detail: why.detail, exit: why.kind };
           }
-          if (s.State === 'restarting') return { name: c.name, state: 'restarting', health: 'unhealthy', url, detail: `restarting (exit code ${d.State.ExitCode})` };
+          if (s.State === 'restarting') {
+            const why = classifyExit(c, { ...facts, restarts: Math.max(facts.restarts, 2) });
+            return { name: c.name, state: 'restarting', health: 'unhealthy', url, detail: why.detail, exit: why.kind };
+          }
           if (s.State === 'created') return { name: c.name, state: 'created', health: 'none', url, detail: 'created, not started' };
           if (s.State !== 'running') return { name: c.name, state: 'starting', health: 'starting', url, detail: s.State };
           if (c.oneShot) return { name: c.name, state: 'running', health: 'starting', url, detail: 'still running' };
@@ -489,7 +518,14 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
               const r = await http(`http://${probeHost(endpoint, rp.ip)}:${rp.port}${c.readiness.path}`);
               if (r.status !== undefined && r.status >= 200 && r.status < 300) return { name: c.name, state: 'running', health: 'healthy', url };
               const why = r.status ? `${c.readiness.path} answers HTTP ${r.status}` : `${c.readiness.path}: ${r.error}`;
-              return { name: c.name, state: 'running', health: dockerHealth === 'starting' ? 'starting' : 'unhealthy', url, detail: why };
+              // Between two crashes a looping container looks "running": its restarts tell it from a slow start.
+              if (facts.restarts >= 2) {
+                const loop = classifyExit(c, facts);
+                return { name: c.name, state: 'running', health: 'unhealthy', url, detail: `${loop.detail}${loop.kind === 'oom' ? '' : ` (${why})`}`, exit: 'restart-loop' };
+              }
+              const up = Math.round((Date.now() - Date.parse(d.State.StartedAt)) / 1000);
+              const since = Number.isFinite(up) && up >= 0 ? `up ${up}s, ` : '';
+              return { name: c.name, state: 'running', health: dockerHealth === 'starting' ? 'starting' : 'unhealthy', url, detail: `${since}${facts.restarts ? `restarted once` : 'no restarts'}: ${why}` };
             }
           }
           if (dockerHealth === 'healthy' || dockerHealth === 'unhealthy' || dockerHealth === 'starting') return { name: c.name, state: 'running', health: dockerHealth, url };

@@ -27,6 +27,8 @@ export interface ComponentStatus {
   detail?: string;
   /** For exited containers. */
   exitCode?: number;
+  /** Why it stopped or keeps restarting (runtimes/exits.ts): out of memory, killed, crashed, restart loop. */
+  exit?: import('./exits.js').ExitKind;
 }
 
 /** Healthy for the exit code of `status`: running and healthy (or no health signal), or a one-shot job that completed. */

@@ -74,6 +74,8 @@ export interface Component {
   configFiles: ConfigFile[];
   env: Record<string, EnvValue>;
   resources: ResourceSpec;
+  /** Free disk its data needs where the engine keeps volumes (profile `disk`), e.g. "1Gi"; none for stateless ones. */
+  diskNeed?: string;
   replicas: number;
   workload: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
   /** Needs the Docker socket (compose) or pod-log RBAC (Kubernetes) to collect logs. */
@@ -102,6 +104,8 @@ export interface StackOptions {
   imageOverrides?: Partial<Record<ComponentName, string>>;
   /** Host port per component port name, e.g. { "grafana.http": 3001 }. */
   hostPorts?: Record<string, number>;
+  /** Memory limit per component, replacing the profile's (Kubernetes quantity), e.g. { tempo: "2Gi" }. */
+  memoryLimits?: Partial<Record<ComponentName, string>>;
   /** Address published ports bind to. */
   bindAddress?: string;
   multitenancy?: boolean;
@@ -488,7 +492,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
     image: resolveImage(d.name, d.image, opts, Boolean(d.build)),
     // An overridden image replaces the local build (stand-ins, prebuilt demo images).
     build: opts.imageOverrides?.[d.name] ? undefined : d.build,
-    resources: profile.resources[d.name] ?? fallbackResources,
+    resources: withMemoryLimit(profile.resources[d.name] ?? fallbackResources, opts.memoryLimits?.[d.name]),
+    ...(profile.disk[d.name] && d.dataDir ? { diskNeed: profile.disk[d.name] } : {}),
     replicas: d.name in profile.replicas ? profile.replicas[d.name as ScaledComponent] : 1,
   }));
 
@@ -520,6 +525,18 @@ export function browserHost(hostIp: string): string {
 
 /** browserHost, bracketed when it is an IPv6 address (for URLs). */
 export const urlHost = (hostIp: string) => (browserHost(hostIp).includes(':') ? `[${browserHost(hostIp)}]` : browserHost(hostIp));
+
+/** A memory limit set by the user; the request never exceeds it (Kubernetes would refuse the pod). */
+function withMemoryLimit(r: ResourceSpec, limit: string | undefined): ResourceSpec {
+  if (!limit) return r;
+  const bytes = (q: string) => {
+    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(q);
+    const pow: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+    return m ? Number(m[1]) * pow[m[2] ?? ''] : NaN;
+  };
+  const request = bytes(r.requests.memory) > bytes(limit) ? limit : r.requests.memory;
+  return { requests: { ...r.requests, memory: request }, limits: { ...r.limits, memory: limit } };
+}
 
 function resolveImage(name: ComponentName, image: string, opts: StackOptions, built: boolean): string {
   const override = opts.imageOverrides?.[name];

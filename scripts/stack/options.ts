@@ -2,7 +2,7 @@
  * Resolves what the user asked for into StackOptions: flags > environment > settings file > profile defaults.
  * Settings file: $MOP_SETTINGS, else $XDG_CONFIG_HOME/mop-sandbox/settings.json (JSON, keys as in `Settings`).
  * Environment: MOP_PROFILE, MOP_STORE, MOP_S3_ENDPOINT, MOP_REGISTRY_MIRROR, MOP_IMAGE_<COMPONENT>,
- * MOP_PORT_<COMPONENT>_<PORT> (e.g. MOP_PORT_GRAFANA_HTTP=3001), MOP_BIND_ADDRESS, MOP_MULTITENANCY, MOP_TENANT, MOP_OBI, MOP_DEMO.
+ * MOP_PORT_<COMPONENT>_<PORT> (e.g. MOP_PORT_GRAFANA_HTTP=3001), MOP_MEMORY_<COMPONENT> (e.g. MOP_MEMORY_TEMPO=2Gi), MOP_BIND_ADDRESS, MOP_MULTITENANCY, MOP_TENANT, MOP_OBI, MOP_DEMO.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -13,13 +13,14 @@ import { storeKinds, type ComponentName, type StackOptions, type StoreKind } fro
 import { isProfileName, profileNames, type ProfileName } from './profiles.js';
 
 /** StackOptions as a user writes them: `images` and `ports` are the settings-file names of the two maps. */
-export type Settings = Omit<StackOptions, 'imageOverrides' | 'hostPorts'> & {
+export type Settings = Omit<StackOptions, 'imageOverrides' | 'hostPorts' | 'memoryLimits'> & {
   images?: StackOptions['imageOverrides'];
   ports?: StackOptions['hostPorts'];
+  memory?: StackOptions['memoryLimits'];
 };
 
 const settingKeys: (keyof Settings)[] = [
-  'profile', 'store', 's3Endpoint', 's3Insecure', 's3Region', 'registryMirror', 'images', 'ports', 'bindAddress', 'multitenancy', 'tenant', 'obi', 'demo',
+  'profile', 'store', 's3Endpoint', 's3Insecure', 's3Region', 'registryMirror', 'images', 'ports', 'memory', 'bindAddress', 'multitenancy', 'tenant', 'obi', 'demo',
 ];
 
 export const componentNames: ComponentName[] = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo', 'obi'];
@@ -87,6 +88,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): Settings {
     if (img && value) (s.images ??= {})[img[1].toLowerCase() as ComponentName] = value;
     const p = /^MOP_PORT_([A-Z]+)_([A-Z0-9_]+)$/.exec(key);
     if (p && value) (s.ports ??= {})[`${p[1].toLowerCase()}.${p[2].toLowerCase().replace(/_/g, '-')}`] = port(key, value);
+    const mem = /^MOP_MEMORY_([A-Z]+)$/.exec(key);
+    if (mem && value) (s.memory ??= {})[mem[1].toLowerCase() as ComponentName] = value;
   }
   return s;
 }
@@ -96,7 +99,7 @@ function merge(...layers: Settings[]): Settings {
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer) as [keyof Settings, unknown][]) {
       if (v === undefined) continue;
-      if (k === 'images' || k === 'ports') (out as any)[k] = { ...(out as any)[k], ...(v as object) };
+      if (k === 'images' || k === 'ports' || k === 'memory') (out as any)[k] = { ...(out as any)[k], ...(v as object) };
       else (out as any)[k] = v;
     }
   }
@@ -153,8 +156,14 @@ export function toStackOptions(s: Settings): StackOptions {
   }
   const hostPorts: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.ports ?? {})) hostPorts[k] = port(`port ${k}`, v);
-  const { images, ports: _ports, ...rest } = s;
-  return { ...rest, imageOverrides: images, hostPorts };
+  for (const [name, v] of Object.entries(s.memory ?? {})) {
+    if (!componentNames.includes(name as ComponentName)) throw usageError(`memory limit for unknown component "${name}"`, `components: ${componentNames.join(', ')}`);
+    if (typeof v !== 'string' || !/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/.test(v) || !(parseFloat(v) > 0)) {
+      throw usageError(`memory limit for ${name}: "${v}" is not a memory size`, 'give a Kubernetes quantity, e.g. 512Mi or 2Gi');
+    }
+  }
+  const { images, ports: _ports, memory, ...rest } = s;
+  return { ...rest, imageOverrides: images, hostPorts, ...(memory ? { memoryLimits: memory } : {}) };
 }
 
 /** flags: parsed CLI values that map onto settings (profile, store, obi, ...). */

@@ -29,6 +29,11 @@ export interface Profile {
   demo: boolean;
   /** Persistent volume size per stateful component (Kubernetes). */
   storage: Record<string, string>;
+  /**
+   * Free disk each stateful component needs where the engine keeps volumes (compose): a day of the demo's telemetry
+   * with room for compaction, not the volume's capacity. Preflight checks the sum; `status` warns below it.
+   */
+  disk: Record<string, string>;
 }
 
 const r = (reqMem: string, reqCpu: string, limMem: string, limCpu: string): ResourceSpec => ({
@@ -51,6 +56,8 @@ const seedResources: Record<string, ResourceSpec> = {
 
 export const fallbackResources = r('64Mi', '50m', '256Mi', '250m');
 
+const localDisk = { store: '2Gi', tempo: '1Gi', mimir: '1Gi', loki: '1Gi', grafana: '256Mi', alloy: '256Mi' };
+
 const seedStorage = { tempo: '10Gi', mimir: '10Gi', loki: '10Gi', grafana: '1Gi', store: '20Gi', alloy: '1Gi' };
 
 export const profiles: Record<ProfileName, Profile> = {
@@ -65,6 +72,7 @@ export const profiles: Record<ProfileName, Profile> = {
     logLevel: 'info',
     demo: true,
     storage: seedStorage,
+    disk: localDisk,
   },
   dev: {
     name: 'dev',
@@ -84,6 +92,7 @@ export const profiles: Record<ProfileName, Profile> = {
     logLevel: 'debug',
     demo: true,
     storage: { tempo: '2Gi', mimir: '2Gi', loki: '2Gi', grafana: '1Gi', store: '5Gi', alloy: '1Gi' },
+    disk: { store: '1Gi', tempo: '512Mi', mimir: '512Mi', loki: '512Mi', grafana: '256Mi', alloy: '128Mi' },
   },
   prod: {
     name: 'prod',
@@ -103,6 +112,7 @@ export const profiles: Record<ProfileName, Profile> = {
     logLevel: 'warn',
     demo: false,
     storage: { tempo: '50Gi', mimir: '50Gi', loki: '50Gi', grafana: '5Gi', store: '0', alloy: '5Gi' },
+    disk: { tempo: '2Gi', mimir: '2Gi', loki: '2Gi', grafana: '512Mi', alloy: '512Mi' },
   },
 };
 

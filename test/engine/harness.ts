@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Dockerode from 'dockerode';
 import { commandLoaders } from '../../scripts/commands/index.js';
-import { commonOptions } from '../../scripts/commands/command.js';
+import { commonOptions, runCommand as runLocked } from '../../scripts/commands/command.js';
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
 import { createExec } from '../../scripts/lib/exec.js';
 import { createOutput, type Sink } from '../../scripts/lib/output.js';
@@ -40,7 +40,7 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, signal 
   try {
     const cmd = await commandLoaders[name].load();
     const parsed = parseArgs({ args: rest, options: { ...commonOptions, ...cmd.options }, allowPositionals: true, strict: true });
-    code = await cmd.run({ args: parsed.positionals, flags: parsed.values as any, out, exec: createExec(), env, signal });
+    code = await runLocked(cmd, { args: parsed.positionals, flags: parsed.values as any, out, exec: createExec(), env, signal });
   } catch (err) {
     out.error(err);
     code = err instanceof UserError ? err.exitCode : signal.aborted ? ExitCode.interrupted : ExitCode.failure;

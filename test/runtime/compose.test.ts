@@ -157,6 +157,34 @@ describe('compose runtime: up', () => {
     expect(err.what).toBe('buckets exited with code 1 before finishing its job');
   });
 
+  it('up on a partly broken stack waits on the restarted container, not the exit from before (stand-in fake)', async () => {
+    const stack = buildStack({ demo: false });
+    const existing = containersFor(stack, { tempo: { state: 'exited', exitCode: 137, finishedAt: '2026-11-29T03:00:00Z', restartCount: 3 } });
+    const tempo = existing.find((c) => c.service === 'tempo')!;
+    const w = world({
+      stack,
+      existing,
+      // compose starts the exited container a moment after it was asked to; the watcher looks before that.
+      compose: { up: () => (setTimeout(() => Object.assign(tempo, { state: 'running' }), 60), { exitCode: 0 }) },
+    });
+    const ready = await w.runtime.up(stack, { credentials, signal: new AbortController().signal, out: w.out });
+    expect(Object.keys(ready)).toContain('tempo');
+    expect(w.cap.text()).toContain('exited before this `up` (code 137); starting it again');
+  });
+
+  it('a container that exits again during up fails it; an out-of-memory exit names the limit', async () => {
+    const stack = buildStack({ demo: false });
+    const existing = containersFor(stack, { tempo: { state: 'exited', exitCode: 137, finishedAt: '2026-11-29T03:00:00Z' } });
+    const tempo = existing.find((c) => c.service === 'tempo')!;
+    const w = world({
+      stack,
+      existing,
+      compose: { up: () => (setTimeout(() => Object.assign(tempo, { finishedAt: '2026-11-29T03:05:00Z', oomKilled: true }), 60), { exitCode: 0 }) },
+    });
+    const err = await w.runtime.up(stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'COMPONENT_FAILED', what: 'tempo was killed for running out of memory (its limit is 1Gi)' });
+  });
+
   it('treats a crash loop as a failure instead of waiting', async () => {
     const w = world({ override: { loki: { state: 'restarting', exitCode: 2, restartCount: 2 } } });
     const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
@@ -196,11 +224,22 @@ describe('compose runtime: up', () => {
 describe('compose runtime: status, down', () => {
   it('reports state, health and URL per component', async () => {
     const stack = buildStack({ demo: false });
-    const w = world({ stack, existing: containersFor(stack, { mimir: { state: 'exited', exitCode: 137 } }), http: (u) => (u.includes(':13100/') ? { status: 503 } : { status: 200 }) });
+    const w = world({
+      stack,
+      existing: containersFor(stack, { mimir: { state: 'exited', exitCode: 137 }, tempo: { state: 'exited', exitCode: 137, oomKilled: true }, alloy: { state: 'exited', exitCode: 2 } }),
+      http: (u) => (u.includes(':13100/') ? { status: 503 } : { status: 200 }),
+    });
     const list = await w.runtime.status(stack);
     const by = Object.fromEntries(list.map((s) => [s.name, s]));
     expect(by.buckets).toMatchObject({ state: 'completed', health: 'none' });
-    expect(by.mimir).toMatchObject({ state: 'exited', exitCode: 137, detail: 'exited with code 137' });
+    // Exit 137 alone is a SIGKILL; only State.OOMKilled is an out-of-memory kill, told with the limit and the setting.
+    expect(by.mimir).toMatchObject({ state: 'exited', exitCode: 137, exit: 'killed' });
+    expect(by.mimir.detail).toMatch(/^killed \(SIGKILL, exit code 137\), not for its memory limit/);
+    expect(by.tempo).toMatchObject({ state: 'exited', exitCode: 137, exit: 'oom' });
+    expect(by.tempo.detail).toBe(
+      'killed for running out of memory (its limit is 1Gi); raise its limit: MOP_MEMORY_TEMPO=2Gi (or "memory": {"tempo": "2Gi"} in settings.json), then `mop-sandbox up`',
+    );
+    expect(by.alloy).toMatchObject({ state: 'exited', exitCode: 2, exit: 'crashed', detail: 'crashed (exit code 2); see `mop-sandbox logs alloy`, then `mop-sandbox up`' });
     expect(by.grafana).toMatchObject({ state: 'running', health: 'healthy', url: `http://127.0.0.1:${3000 + 10000 + stack.components.findIndex((c) => c.name === 'grafana')}/` });
     expect(by.loki.detail).toBeUndefined();
     expect(await world({}).runtime.status(stack)).toEqual([]);

@@ -9,6 +9,11 @@ export interface FakeContainer {
   state: 'created' | 'running' | 'exited' | 'restarting';
   exitCode?: number;
   restartCount?: number;
+  oomKilled?: boolean;
+  /** State.FinishedAt (the last exit). */
+  finishedAt?: string;
+  /** Docker network address. */
+  ip?: string;
   health?: 'starting' | 'healthy' | 'unhealthy';
   ports?: { private: number; public: number; ip?: string }[];
   logs?: string[];
@@ -65,6 +70,7 @@ export function fakeDocker(init: {
             : 'Created',
     Labels: { 'com.docker.compose.project': c.project, 'com.docker.compose.service': c.service },
     Ports: (c.ports ?? []).map((p) => ({ IP: p.ip ?? '127.0.0.1', PrivatePort: p.private, PublicPort: p.public, Type: 'tcp' })),
+    NetworkSettings: { Networks: c.ip ? { [`${c.project}_default`]: { IPAddress: c.ip } } : {} },
   });
   const details = (c: FakeContainer): ContainerDetails => ({
     Id: c.id,
@@ -76,7 +82,8 @@ export function fakeDocker(init: {
       Restarting: c.state === 'restarting',
       ExitCode: c.state === 'running' ? 0 : (c.exitCode ?? 0),
       StartedAt: '',
-      FinishedAt: '',
+      FinishedAt: c.finishedAt ?? '',
+      OOMKilled: c.oomKilled ?? false,
       Health: c.health ? { Status: c.health } : undefined,
     },
     RestartCount: c.restartCount ?? 0,

@@ -62,8 +62,8 @@ describe('host ports', () => {
       ],
     });
     const h = await findPortHolder(3000, { docker, exec: recordingExec(), platform: 'linux' });
-    expect(h).toEqual({ kind: 'container', name: 'other-grafana-1', id: 'a', project: 'other' });
-    expect(describeHolder(h)).toBe('container "other-grafana-1" (compose project "other")');
+    expect(h).toEqual({ kind: 'container', name: 'other-grafana-1', id: 'a', project: 'other', service: 'grafana' });
+    expect(describeHolder(h)).toBe('container "other-grafana-1" (compose project "other", service "grafana")');
     expect(holderFix(h, 'MOP_PORT_GRAFANA_HTTP')).toBe(
       'stop it: `docker compose -p other down` (or `docker stop other-grafana-1`), or choose another port: MOP_PORT_GRAFANA_HTTP=<port>',
     );
