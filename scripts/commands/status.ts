@@ -4,6 +4,10 @@ import type { Output } from '../lib/output.js';
 import { current, stackFor } from '../lib/session.js';
 import { isHealthy, type ComponentStatus } from '../runtimes/runtime.js';
 import { secretNames } from '../stack/model.js';
+import { diskFix, diskLow } from '../lib/disk.js';
+import { describeLockHolder, holderAlive, peekLock } from '../lib/lock.js';
+
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 
 export function printStatus(out: Output, list: ComponentStatus[]): void {
   out.table(
@@ -22,14 +26,26 @@ export const command: Command = {
     const { state, runtime } = await current(ctx);
     const stack = stackFor(ctx, state);
     const list = await runtime.status(stack);
+    // Read-only: never waits for the lock, but says when another command is changing the stack.
+    const holder = await peekLock(ctx.env).then((h) => (h && holderAlive(h) ? h : undefined));
+    if (holder) out.info(`${describeLockHolder(holder)} is changing the stack right now`);
     const secrets = ctx.flags['show-secrets'] && state ? state.credentials : undefined;
     if (!list.length) {
       out.info(`mop-sandbox is not running (${runtime.name}, project ${runtime.project}). Start it: \`mop-sandbox up\``);
-      out.result({ running: false, healthy: false, runtime: runtime.name, project: runtime.project, components: [] });
+      out.result({
+        running: false,
+        healthy: false,
+        runtime: runtime.name,
+        project: runtime.project,
+        components: [],
+        ...(holder ? { changing: { pid: holder.pid, command: holder.command, since: holder.since } } : {}),
+      });
       return ExitCode.failure;
     }
     const healthy = list.every(isHealthy);
+    const disk = await runtime.disk?.(stack).catch(() => undefined);
     printStatus(out, list);
+    if (disk && diskLow(disk)) out.warn(`low disk: ${gib(disk.free!)} free where Docker keeps volumes (${disk.path}), the data needs ${gib(disk.needs)}; ${diskFix}`);
     out.info('');
     out.info(
       healthy
@@ -47,6 +63,8 @@ export const command: Command = {
       project: runtime.project,
       profile: stack.profile.name,
       components: list,
+      ...(disk ? { disk: { path: disk.path, free: disk.free, needs: disk.needs, low: diskLow(disk), ...(disk.unmeasured ? { unmeasured: disk.unmeasured } : {}) } } : {}),
+      ...(holder ? { changing: { pid: holder.pid, command: holder.command, since: holder.since } } : {}),
       ...(secrets ? { credentials: { GRAFANA_ADMIN_USER: 'admin', ...secrets } } : {}),
     });
     return healthy ? ExitCode.ok : ExitCode.failure;

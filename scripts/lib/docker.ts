@@ -71,6 +71,8 @@ export interface EngineInfoRaw {
   ServerVersion?: string;
   MemTotal?: number;
   NCPU?: number;
+  /** Where the engine keeps images, containers and volumes (in the engine's filesystem, maybe a VM). */
+  DockerRootDir?: string;
   Labels?: string[] | null;
 }
 
@@ -158,6 +160,8 @@ export interface Engine {
   memTotal: number;
   cpus: number;
   os: string;
+  /** DockerRootDir: where volumes live (in the engine's filesystem). */
+  rootDir?: string;
   endpoint: DockerEndpoint;
 }
 
@@ -206,6 +210,7 @@ export async function inspectEngine(docker: DockerApi, endpoint: DockerEndpoint,
     memTotal: info.MemTotal ?? 0,
     cpus: info.NCPU ?? 0,
     os: info.OperatingSystem ?? '',
+    rootDir: info.DockerRootDir,
     endpoint,
   };
 }

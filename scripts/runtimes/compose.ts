@@ -32,6 +32,8 @@ import {
 import { checkCompose, checkConfigFiles, checkDocker, checkLoopbackIsolation, checkMemory, checkPorts } from '../lib/preflight.js';
 import { httpProbe, NotReady, waitForReady, type Observation } from './readiness.js';
 import { classifyExit } from './exits.js';
+import { checkDisk, diskFix, diskFullLine, readDisk, type DiskReading, type FreeBytes } from '../lib/disk.js';
+import { isHealthy as isHealthyStatus } from './runtime.js';
 import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTimes, Runtime, RuntimeDeps, UpContext } from './runtime.js';
 
 export const projectLabel = 'com.docker.compose.project';
@@ -88,6 +90,8 @@ export interface ComposeRuntimeDeps extends RuntimeDeps {
   http?: HttpProbe;
   /** Poll interval while waiting (ms). */
   intervalMs?: number;
+  /** Injected statfs (unit tests). */
+  freeBytes?: FreeBytes;
 }
 
 export function createComposeRuntime(deps: ComposeRuntimeDeps) {
@@ -358,6 +362,17 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
     }
     const names = e.components.join(', ');
     const one = e.components.length === 1 ? e.components[0] : undefined;
+    const full = diskFullLine(details);
+    if (full) {
+      return new UserError({
+        what: `${names} ran out of disk space while the stack was starting`,
+        why: `its log says: ${full.replace(/^\s*\|\s*/, '').trim().slice(0, 160)}`,
+        details,
+        next: `${diskFix}; then \`mop-sandbox up\``,
+        exitCode: ExitCode.notReady,
+        code: 'DISK_FULL',
+      });
+    }
     if (e.reason === 'failed') {
       const c = stack.components.find((x) => x.name === one);
       return new UserError({
@@ -397,7 +412,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       ]);
       if (d.engine) engine = d.engine;
       const checks: PreflightCheck[] = [d.check, compose, checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir }), ...ports];
-      if (d.engine) checks.push(checkMemory(stack, d.engine), checkLoopbackIsolation(d.engine));
+      if (d.engine) checks.push(checkMemory(stack, d.engine), checkLoopbackIsolation(d.engine), checkDisk(stack, await readDisk(stack, d.engine, deps.freeBytes)));
       return checks;
     },
 
@@ -489,7 +504,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       const list = await projectContainers();
       if (!list.length) return [];
       const services = byService(list);
-      return Promise.all(
+      const statuses = await Promise.all(
         stack.components.map(async (c): Promise<ComponentStatus> => {
           const s = services.get(c.name)?.[0];
           const ui = uiPort(stack, c.name);
@@ -532,6 +547,20 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
           return { name: c.name, state: 'running', health: 'none', url };
         }),
       );
+      // A backend whose disk filled says so in its log; say it here rather than leave "unhealthy" unexplained.
+      await Promise.all(
+        statuses.map(async (st) => {
+          const s = services.get(st.name)?.[0];
+          if (!s || isHealthyStatus(st) || st.state === 'missing') return;
+          const full = diskFullLine(await logTail(client(), s.Id, logLines).catch(() => []));
+          if (full) st.detail = `its disk is full ("${full.trim().slice(0, 120)}"); ${diskFix}`;
+        }),
+      );
+      return statuses;
+    },
+
+    async disk(stack: Stack): Promise<DiskReading> {
+      return readDisk(stack, await getEngine(), deps.freeBytes);
     },
 
     async logs(component: ComponentName | undefined, opts: LogOptions): Promise<void> {

@@ -245,6 +245,17 @@ describe('compose runtime: status, down', () => {
     expect(await world({}).runtime.status(stack)).toEqual([]);
   });
 
+  it('a backend whose disk filled says so in status (from its log tail), not just "unhealthy"', async () => {
+    const stack = buildStack({ demo: false });
+    const w = world({
+      stack,
+      existing: containersFor(stack, { loki: { state: 'exited', exitCode: 1, logs: ['level=info msg="starting"', 'level=error msg="flush chunk: write /loki/chunks/abc: no space left on device"'] } }),
+    });
+    const loki = (await w.runtime.status(stack)).find((c) => c.name === 'loki')!;
+    expect(loki.detail).toContain('its disk is full ("level=error msg="flush chunk: write /loki/chunks/abc: no space left on device"")');
+    expect(loki.detail).toContain('free space on that disk');
+  });
+
   it('down removes containers and networks by project label and keeps volumes; purge removes them', async () => {
     const stack = buildStack({ demo: false });
     const w = world({ stack, existing: containersFor(stack) });
