@@ -171,7 +171,7 @@ export function holderFix(h: PortHolder, setting: string): string {
     if (h.project) return `stop it: \`docker compose -p ${h.project} down\` (or \`docker stop ${h.name}\`), ${other}`;
     return `stop it: \`docker stop ${h.name}\`, ${other}`;
   }
-  if (h.kind === 'docker') return `see which container publishes it: \`docker ps -a --filter publish=<port>\`, and stop that container; ${other}`;
+  if (h.kind === 'docker') return `see which container publishes it: \`docker ps -a --filter publish=${h.hostPort}\`, and stop that container; ${other}`;
   if (h.kind === 'process') return `stop process ${h.pid} (\`kill ${h.pid}\`), ${other}`;
   return `free the port, ${other}`;
 }

@@ -2,14 +2,15 @@
  * Engine tests: the compose runtime and the lifecycle commands against a real Docker engine, with stand-in images
  * (test/support/stand-ins.ts) set through the image-override feature; everything else (the rendered compose file,
  * health checks, depends_on, volumes, ports on 127.0.0.1) is the real thing. Every case asserts on engine state.
- * Cases run concurrently, each in its own compose project, state dir and host ports.
+ * Cases run concurrently, each in its own compose project, state dir and host ports. Faults (ports, crashes, Ctrl-C,
+ * an unreachable or restarted engine, corrupt state, locks, memory, disk) are in fault-matrix.test.ts.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
 import { engineUnavailable, standInImages } from '../support/stand-ins.js';
-import { createSandbox, docker, execIn, spawnCli, type Sandbox } from './harness.js';
+import { createSandbox, docker, execIn, type Sandbox } from './harness.js';
 
 const why = engineUnavailable();
 if (why) console.log(`engine tests (stand-in) skipped: ${why}`);
@@ -41,9 +42,6 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
   beforeAll(() => {
     // Build every stand-in variant once, before the cases race for them.
     standInImages({});
-    standInImages({ tempo: { mode: 'never-ready' } });
-    standInImages({ mimir: { mode: 'exit', exitCode: 7 } });
-    standInImages({ tempo: { readyDelay: 60 } });
   }, 120_000);
 
   afterAll(async () => {
@@ -136,102 +134,4 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     expect(existsSync(join(s.stateDir, 'state.json'))).toBe(false);
     expect(existsSync(join(s.stateDir, 'compose'))).toBe(false);
   }, 240_000);
-
-  engineCase('stand-in: down --purge with nothing running (and a broken state file) succeeds', async () => {
-    const s = await sandbox('empty');
-    // A broken state file must not stop a purge either.
-    mkdirSync(s.stateDir, { recursive: true });
-    writeFileSync(join(s.stateDir, 'state.json'), '{ not json');
-    expect((await s.run('status')).code).toBe(ExitCode.failure);
-    const r = await s.run('down', '--purge', '--json');
-    expect(r.code).toBe(ExitCode.ok);
-    expect(r.json).toMatchObject({ containers: 0, networks: 0, volumes: 0, stateRemoved: true });
-    expect(await s.containers()).toEqual([]);
-    expect(existsSync(join(s.stateDir, 'state.json'))).toBe(false);
-  }, 60_000);
-
-  engineCase('stand-in: a component that never becomes healthy is named with its log tail (exit 4)', async () => {
-    const s = await sandbox('never', { tempo: { mode: 'never-ready' } });
-    const r = await s.run('up', '--no-open', '--timeout', '45', '--json');
-    expect(r.code, JSON.stringify(r.json.error)).toBe(ExitCode.notReady);
-    expect(r.json.error).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: 4 });
-    // On a loaded machine another component may still be starting at the deadline; tempo is always named.
-    expect(r.json.error.what).toMatch(/^(\w+, )*tempo(, \w+)* not ready after 45s$/);
-    expect(r.json.error.why).toContain('tempo: starting (HTTP 404 from /ready)');
-    expect(r.json.error.details[0]).toMatch(/^last \d+ log lines of tempo/);
-    expect(r.json.error.details.join('\n')).toContain('stand-in tempo: still not ready');
-    expect(r.json.error.details.length).toBeLessThanOrEqual(51);
-    expect(r.json.error.next).toMatch(/mop-sandbox logs tempo/);
-    // The stack stays for inspection; `down` removes it.
-    expect(await running(s)).toContain('tempo');
-    expect((await s.run('down', '--purge')).code).toBe(ExitCode.ok);
-    expect(await s.containers()).toEqual([]);
-  }, 180_000);
-
-  engineCase('stand-in: a component that exits is named at once, with its log tail (exit 4)', async () => {
-    const s = await sandbox('exits', { mimir: { mode: 'exit', exitCode: 7 } });
-    const r = await s.run('up', '--no-open', '--timeout', '170', '--json');
-    expect(r.code, JSON.stringify(r.json.error)).toBe(ExitCode.notReady);
-    // COMPONENT_FAILED, not COMPONENT_TIMEOUT: the wait stopped at the crash, not at the deadline.
-    expect(r.json.error.code).toBe('COMPONENT_FAILED');
-    expect(r.json.error.what).toMatch(/^mimir (exited with code 7|keeps crashing \(restarted \d+ times)/);
-    expect(r.json.error.details.join('\n')).toContain('stand-in mimir: error: failing on purpose');
-    expect(r.json.error.next).toMatch(/^read the log lines above/);
-    expect((await s.run('down')).code).toBe(ExitCode.ok);
-    expect(await s.containers()).toEqual([]);
-  }, 180_000);
-
-  engineCase('stand-in: a host port taken by another container is named, and nothing is created (exit 3)', async () => {
-    const s = await sandbox('port');
-    const squatter = `${s.project}-squatter`;
-    const c = await docker.createContainer({
-      name: squatter,
-      Image: s.images.grafana,
-      ExposedPorts: { '3000/tcp': {} },
-      HostConfig: { PortBindings: { '3000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(s.hostPorts['grafana.http']) }] } },
-    });
-    try {
-      await c.start();
-      const r = await s.run('up', '--no-open', '--json');
-      expect(r.code, JSON.stringify(r.json.error)).toBe(ExitCode.preflight);
-      expect(r.json.error).toMatchObject({ code: 'PORT_IN_USE', what: `127.0.0.1:${s.hostPorts['grafana.http']} (grafana.http) is taken by container "${squatter}"` });
-      expect(r.json.error.next).toContain(`docker stop ${squatter}`);
-      expect(await s.containers()).toEqual([]);
-      expect(await s.networks()).toEqual([]);
-      expect(await s.volumes()).toEqual([]);
-      expect(existsSync(join(s.stateDir, 'state.json'))).toBe(false);
-    } finally {
-      await c.remove({ force: true });
-    }
-  }, 60_000);
-
-  engineCase('stand-in: Docker unreachable gives a clear error (exit 3)', async () => {
-    const s = await sandbox('nodocker', {}, { DOCKER_HOST: 'unix:///tmp/mop-no-such-docker.sock' });
-    const r = await s.run('up', '--no-open');
-    expect(r.code).toBe(ExitCode.preflight);
-    expect(r.stderr).toContain('error: Docker is not reachable at unix:///tmp/mop-no-such-docker.sock (from DOCKER_HOST)');
-    expect(r.stderr).toMatch(/next: .*unset DOCKER_HOST/);
-    const down = await s.run('down', '--json');
-    expect(down.code).toBe(ExitCode.preflight);
-    expect(down.json.error.code).toBe('DOCKER_UNREACHABLE');
-  }, 60_000);
-
-  engineCase('stand-in: SIGINT during up stops cleanly, and nothing is left after down (exit 130)', async () => {
-    const s = await sandbox('sigint', { tempo: { readyDelay: 60 } });
-    const cli = spawnCli(['up', '--no-open'], s.env);
-    // Interrupt while waiting: containers exist, tempo is not ready.
-    const deadline = Date.now() + 90_000;
-    while ((await running(s)).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect((await s.containers()).length).toBeGreaterThan(0);
-    process.kill(-cli.child.pid!, 'SIGINT'); // the whole process group, as a terminal's Ctrl-C does
-    const r = await cli.done;
-    expect(r.code, cli.output()).toBe(ExitCode.interrupted);
-    expect(r.stderr).toContain('error: interrupted');
-    expect(await s.containers()).toEqual([]);
-    expect((await s.run('down')).code).toBe(ExitCode.ok);
-    expect(await s.containers()).toEqual([]);
-    expect(await s.networks()).toEqual([]);
-    expect((await s.run('down', '--purge')).code).toBe(ExitCode.ok);
-    expect(await s.volumes()).toEqual([]);
-  }, 180_000);
 });

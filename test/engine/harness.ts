@@ -97,12 +97,20 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
+const sharedDocker = docker;
 const label = (project: string) => ({ label: [`com.docker.compose.project=${project}`] });
 
-export async function createSandbox(name: string, behaviours: Partial<Record<ComponentName, StandInBehavior>> = {}, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sandbox> {
+export async function createSandbox(
+  name: string,
+  behaviours: Partial<Record<ComponentName, StandInBehavior>> = {},
+  extraEnv: NodeJS.ProcessEnv = {},
+  /** Another engine than the shared one (a test's private dockerd): its DOCKER_HOST and a client for it. */
+  engine: { host: string; docker: Dockerode } | undefined = undefined,
+): Promise<Sandbox> {
   const project = `mopt-${name}-${Math.random().toString(36).slice(2, 7)}`;
   const stateDir = mkdtempSync(join(tmpdir(), `${project}-`));
-  const images = standInImages(behaviours);
+  const images = standInImages(behaviours, undefined, engine?.host);
+  const docker = engine?.docker ?? sharedDocker;
   const stack = buildStack({ demo: true });
   const hostPorts: Record<string, number> = {};
   const portEnv: Record<string, string> = {};
@@ -120,6 +128,7 @@ export async function createSandbox(name: string, behaviours: Partial<Record<Com
     XDG_CONFIG_HOME: join(stateDir, 'config'),
     ...imageEnv(images),
     ...portEnv,
+    ...(engine ? { DOCKER_HOST: engine.host } : {}),
     ...extraEnv,
   };
   const sandbox: Sandbox = {
@@ -143,8 +152,8 @@ export async function createSandbox(name: string, behaviours: Partial<Record<Com
 }
 
 /** Runs a command in a container and returns its stdout (for reading data files). */
-export async function execIn(containerId: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+export async function execIn(containerId: string, cmd: string[], engine: Dockerode = docker): Promise<string> {
+  const exec = await engine.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingExec } from '../../scripts/lib/exec.js';
-import { canBind, containerOnPort, describeHolder, findPortHolder, freePort, holderFix, listeningInodes, processOnPortLinux, processOnPortLsof } from '../../scripts/lib/ports.js';
+import { canBind, containerOnPort, describeHolder, findPortHolder, forwardedTo, freePort, holderFix, isDockerForwarder, listeningInodes, processOnPortLinux, processOnPortLsof } from '../../scripts/lib/ports.js';
 import { fakeDocker } from './fakes.js';
 
 const servers: Server[] = [];
@@ -69,5 +69,27 @@ describe('host ports', () => {
     );
     expect(await containerOnPort(docker, 5173)).toMatchObject({ name: 'vite' });
     expect(await containerOnPort(docker, 4000)).toBeUndefined();
+  });
+
+  it('traces a port held by docker-proxy to the container it forwards to; the advice never names docker-proxy', async () => {
+    const proxy = '/usr/bin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port 3000 -container-ip 172.18.0.5 -container-port 3000';
+    expect(isDockerForwarder(proxy)).toBe(true);
+    expect(isDockerForwarder('node server.js')).toBe(false);
+    expect(forwardedTo(proxy)).toEqual({ containerIp: '172.18.0.5', containerPort: 3000 });
+    // The container is being started: it does not list its published ports yet, but has its address.
+    const { docker } = fakeDocker({
+      containers: [{ id: 'c1', name: 'mop-sandbox-grafana-1', project: 'mop-sandbox', service: 'grafana', state: 'created', ip: '172.18.0.5' }],
+    });
+    const lsof = recordingExec({ lsof: { stdout: 'p4711\ncdocker-proxy -container-ip 172.18.0.5 -container-port 3000\n' } });
+    const h = await findPortHolder(3000, { docker, exec: lsof, platform: 'darwin' });
+    expect(h).toEqual({ kind: 'container', name: 'mop-sandbox-grafana-1', id: 'c1', project: 'mop-sandbox', service: 'grafana' });
+    // Not traceable (the container is gone already): still no docker-proxy and no kill in the advice.
+    const gone = await findPortHolder(3000, { docker: fakeDocker({}).docker, exec: lsof, platform: 'darwin' });
+    expect(gone).toEqual({ kind: 'docker', hostPort: 3000, containerIp: '172.18.0.5', containerPort: 3000 });
+    for (const holder of [h, gone]) {
+      const words = `${describeHolder(holder)} ${holderFix(holder, 'MOP_PORT_GRAFANA_HTTP')}`;
+      expect(words).not.toMatch(/docker-proxy|kill/);
+    }
+    expect(holderFix(gone, 'MOP_PORT_GRAFANA_HTTP')).toContain('docker ps -a --filter publish=3000');
   });
 });

@@ -12,6 +12,8 @@
  * Behaviours (baked into the image as ENV, because the compose file must stay the real one):
  *   readyDelay  seconds before the readiness endpoint answers 200
  *   mode        'ok' | 'never-ready' (answers 404 forever) | 'exit' (exits with exitCode at start)
+ *               | 'oom' (at start, one process holds ever more memory until the kernel kills it at the limit)
+ *               | 'fill' (at start, writes its data directory until the disk is full, then exits 1 saying so)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,7 +28,7 @@ export const STANDIN_REPO = 'mop-standin';
 
 export interface StandInBehavior {
   readyDelay?: number;
-  mode?: 'ok' | 'never-ready' | 'exit';
+  mode?: 'ok' | 'never-ready' | 'exit' | 'oom' | 'fill';
   exitCode?: number;
 }
 
@@ -50,6 +52,20 @@ if [ "$STANDIN_MODE" = exit ]; then
   echo "stand-in $STANDIN_COMPONENT: error: failing on purpose (STANDIN_MODE=exit)"
   echo "stand-in $STANDIN_COMPONENT: exiting with code \${STANDIN_EXIT_CODE:-3}"
   exit "\${STANDIN_EXIT_CODE:-3}"
+fi
+if [ "$STANDIN_MODE" = oom ]; then
+  # sed keeps a line in memory; a 1 GiB line without a newline grows it until the memory limit stops it.
+  echo "stand-in $STANDIN_COMPONENT: allocating memory until the limit (STANDIN_MODE=oom)"
+  head -c 1073741824 /dev/zero | tr '\\000' a | sed 's/a/b/' > /dev/null
+  code=$?
+  echo "stand-in $STANDIN_COMPONENT: the allocation ended with code $code"
+  exit "$code"
+fi
+if [ "$STANDIN_MODE" = fill ]; then
+  echo "stand-in $STANDIN_COMPONENT: writing $STANDIN_DATA_DIR until it is full (STANDIN_MODE=fill)"
+  cat /dev/zero > "$STANDIN_DATA_DIR/fill"
+  echo "stand-in $STANDIN_COMPONENT: cannot write its data, exiting"
+  exit 1
 fi
 if [ "\${STANDIN_READY_DELAY:-0}" != 0 ]; then
   echo "stand-in $STANDIN_COMPONENT: becoming ready in \${STANDIN_READY_DELAY}s"
@@ -117,13 +133,14 @@ function behaviourEnv(c: Component, b: StandInBehavior): Record<string, string> 
   };
 }
 
-function docker(args: string[], input?: Buffer): string {
-  return execFileSync('docker', args, { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString();
+function docker(args: string[], input?: Buffer, host?: string): string {
+  const env = host ? { ...process.env, DOCKER_HOST: host } : process.env;
+  return execFileSync('docker', args, { input, env, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString();
 }
 
-function imageExists(ref: string): boolean {
+function imageExists(ref: string, host?: string): boolean {
   try {
-    docker(['image', 'inspect', '--format', '{{.Id}}', ref]);
+    docker(['image', 'inspect', '--format', '{{.Id}}', ref], undefined, host);
     return true;
   } catch {
     return false;
@@ -166,17 +183,22 @@ function rootfsTar(stack: Stack): { hash: string; path: string } {
  * Builds (once, cached by a content-hash tag) one stand-in image per component of the default stack with the given
  * behaviours; returns component -> image reference.
  */
-export function standInImages(behaviours: Partial<Record<ComponentName, StandInBehavior>> = {}, stack: Stack = buildStack({ demo: true })): Record<ComponentName, string> {
+export function standInImages(
+  behaviours: Partial<Record<ComponentName, StandInBehavior>> = {},
+  stack: Stack = buildStack({ demo: true }),
+  /** Another engine (DOCKER_HOST form), e.g. a test's private dockerd. */
+  dockerHost?: string,
+): Record<ComponentName, string> {
   const out = {} as Record<ComponentName, string>;
   for (const c of stack.components) {
     const env = behaviourEnv(c, behaviours[c.name] ?? {});
     const tar = rootfsTar(stack);
     const tag = createHash('sha256').update(tar.hash).update(JSON.stringify(env)).digest('hex').slice(0, 12);
     const ref = `${STANDIN_REPO}:${c.name}-${tag}`;
-    if (!imageExists(ref)) {
+    if (!imageExists(ref, dockerHost)) {
       const changes = ['-c', 'ENTRYPOINT ["/standin"]', '-c', 'WORKDIR /', '-c', 'LABEL com.mop-sandbox.stand-in=true'];
       for (const [k, v] of Object.entries(env)) changes.push('-c', `ENV ${k}=${JSON.stringify(v)}`);
-      docker(['import', ...changes, tar.path, ref]);
+      docker(['import', ...changes, tar.path, ref], undefined, dockerHost);
     }
     out[c.name] = ref;
   }
