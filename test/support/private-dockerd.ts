@@ -1,8 +1,13 @@
 /**
  * A private Docker daemon for a test that must restart the engine: its own --data-root, --exec-root (and so its own
- * containerd), --pidfile and unix socket under a temp dir. It never touches the shared daemon other tests use:
- * no docker0 (--bridge=none), no iptables rules, and networks from an address pool the shared daemon does not use.
- * Needs root and the dockerd binary; `privateDockerdUnavailable()` says why not otherwise.
+ * containerd), --pidfile and unix socket under a temp dir. It must not disturb the shared daemon other tests use:
+ * - its own bridge (`--bridge=<ours>`, made here). Never `--bridge=none`: dockerd then DELETES the host's docker0,
+ *   the shared daemon's default bridge (moby daemon_unix.go, removeDefaultBridgeInterface).
+ * - `--iptables=false`: it writes no rules into the chains the shared daemon owns. Because the shared daemon sets the
+ *   FORWARD policy to DROP (and bridged traffic passes iptables), one ACCEPT rule for our own address pool lets our
+ *   containers reach each other; it is removed with the daemon.
+ * - networks from a random 10.2xx.0.0/16 pool, away from Docker's defaults (172.17-31.x, 192.168.x).
+ * Needs root, dockerd, ip and iptables; `privateDockerdUnavailable()` says why not otherwise.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -22,14 +27,17 @@ export interface PrivateDockerd {
   log(): string;
 }
 
-/** 10.213.0.0/16: far from Docker's defaults (172.17-31.x, 192.168.x), so no route clashes with the shared daemon. */
-const ADDRESS_POOL = 'base=10.213.0.0/16,size=24';
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
+}
 
 export function privateDockerdUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'a private dockerd needs Linux';
   if (process.getuid?.() !== 0) return 'starting a private dockerd needs root';
-  const which = spawnSync('sh', ['-c', 'command -v dockerd'], { encoding: 'utf8' });
-  if (which.status !== 0) return 'no dockerd binary on PATH';
+  for (const tool of ['dockerd', 'ip', 'iptables']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `no ${tool} on PATH`;
+  }
   return undefined;
 }
 
@@ -40,15 +48,24 @@ export async function startPrivateDockerd(name = 'mop-privd'): Promise<PrivateDo
   const socket = join(dir, 'docker.sock');
   const pidfile = join(dir, 'dockerd.pid');
   const logFile = join(dir, 'dockerd.log');
+  // Random per run, so two runs at once (a developer and CI) get separate bridges and subnets.
+  const octet = 200 + Math.floor(Math.random() * 50);
+  const bridge = `mopbr${Math.random().toString(16).slice(2, 8)}`;
+  const pool = `10.${octet}.0.0/16`;
+  const forward = ['FORWARD', '-s', pool, '-d', pool, '-j', 'ACCEPT'];
+  run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  run('ip', ['addr', 'add', `10.${octet}.255.1/24`, 'dev', bridge]);
+  run('ip', ['link', 'set', bridge, 'up']);
+  run('iptables', ['-I', ...forward]);
   const args = [
     '--data-root', join(dir, 'root'),
     '--exec-root', join(dir, 'exec'),
     '--pidfile', pidfile,
     '-H', `unix://${socket}`,
-    '--bridge=none',
+    '--bridge', bridge,
     '--iptables=false',
     '--ip-masq=false',
-    '--default-address-pool', ADDRESS_POOL,
+    '--default-address-pool', `base=10.${octet}.0.0/17,size=24`,
     '--cgroup-parent', `/${name}`,
   ];
   const docker = new Dockerode({ socketPath: socket });
@@ -79,7 +96,17 @@ export async function startPrivateDockerd(name = 'mop-privd'): Promise<PrivateDo
     for (let i = 0; i < 50 && existsSync(pidfile); i++) await sleep(100);
   }
 
-  await start();
+  const unplumb = () => {
+    spawnSync('iptables', ['-D', ...forward]);
+    spawnSync('ip', ['link', 'del', bridge]);
+  };
+  try {
+    await start();
+  } catch (e) {
+    await stop();
+    unplumb();
+    throw e;
+  }
   return {
     host: `unix://${socket}`,
     docker,
@@ -93,6 +120,7 @@ export async function startPrivateDockerd(name = 'mop-privd'): Promise<PrivateDo
         for (const c of await docker.listContainers({ all: true }).catch(() => [])) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
       }
       await stop();
+      unplumb();
       // Only delete when nothing is mounted below it any more (a stuck mount would make rm fail half-way).
       const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(dir));
       if (!mounts.length) rmSync(dir, { recursive: true, force: true });
