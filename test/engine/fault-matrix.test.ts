@@ -329,7 +329,10 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
       return t?.state === 'running' ? { x, t } : undefined;
     });
     expect(st.t.detail).toMatch(/^up \d+s, no restarts: \/ready: connection (refused|reset)$/);
-    expect(st.x.stdout).toContain(`\`mop-sandbox up\` (pid ${cli.child.pid}`); // status never waits, but says who is changing the stack
+    expect(st.x.json.changing).toMatchObject({ pid: cli.child.pid, command: 'up' }); // status never waits, but says who is changing the stack
+    const plain = await s.run('status');
+    expect(plain.stdout).toContain(`\`mop-sandbox up\` (pid ${cli.child.pid}, since `);
+    rows.push({ case: 'status while `up` waits (slow start)', exit: String(plain.code), saw: `tempo: ${st.t.detail}; ${saw(plain, /is changing the stack/)}`, left: await leftBehind(s) });
     process.kill(-cli.child.pid!, 'SIGINT'); // the whole process group, as a terminal's Ctrl-C does
     const r = await cli.done;
     expect(r.code, cli.output()).toBe(ExitCode.interrupted);
@@ -365,7 +368,9 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
     privd = await startPrivateDockerd('mop-privd');
     const engine = { host: privd.host, docker: privd.docker as Dockerode };
     const s = await sandbox('restart', {}, {}, engine);
-    const up = await s.run('up', '--no-open');
+    // The CLI runs in the daemon's network namespace, where its published ports are.
+    const cli = (...args: string[]) => privd!.cli(args, s.env);
+    const up = await cli('up', '--no-open');
     expect(up.code, up.stdout + up.stderr).toBe(ExitCode.ok);
     const creds = JSON.parse(readFileSync(join(s.stateDir, 'state.json'), 'utf8')).credentials;
     const starts = async () => {
@@ -375,15 +380,15 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
     expect(await starts()).toBe(1);
 
     await privd.restart();
-    const back = await s.run('up', '--no-open');
+    const back = await cli('up', '--no-open');
     expect(back.code, back.stdout + back.stderr).toBe(ExitCode.ok);
     expect(await running(s)).toEqual(longRunning);
-    const status = await s.run('status');
+    const status = await cli('status');
     expect(status.code, status.stdout).toBe(ExitCode.ok);
     expect(await starts()).toBe(2); // the same volume: the line from before the restart is still there
     expect(JSON.parse(readFileSync(join(s.stateDir, 'state.json'), 'utf8')).credentials).toEqual(creds);
-    await row('Docker restarted while running: `up`', back, saw(back, /mop-sandbox is (up in|already running)/), s);
-    rows.push({ case: 'Docker restarted while running: status', exit: String(status.code), saw: saw(status, /components healthy/), left: `${await leftBehind(s)}; tempo data kept (2 starts recorded)` });
-    expect((await s.run('down', '--purge')).code).toBe(ExitCode.ok);
+    await row('Docker restarted while running: `up`', back, saw(back as RunResult, /mop-sandbox is (up in|already running)/), s);
+    rows.push({ case: 'Docker restarted while running: status', exit: String(status.code), saw: saw(status as RunResult, /components healthy/), left: `${await leftBehind(s)}; tempo data kept (2 starts recorded)` });
+    expect((await cli('down', '--purge')).code).toBe(ExitCode.ok);
   }, 300_000);
 });
