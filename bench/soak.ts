@@ -19,7 +19,7 @@ const WARMUP_S = Math.min(30, Math.floor(SECONDS / 10));
 /** The load generator prints its count every 30 s (demo-app/loadgen/loadgen.js). */
 const STATS_EVERY_S = 30;
 
-interface LoadStats { sent: number; ok: number; clientErrors: number; serverErrors: number; networkErrors: number; timeouts: number; resets: number; skipped: number; inflight: number }
+interface LoadStats { sent: number; ok: number; clientErrors: number; serverErrors: number; networkErrors: number; timeouts: number; resets: number; retried: number; skipped: number; inflight: number }
 
 function rssKiB(pid: number): number | undefined {
   try {
@@ -84,7 +84,7 @@ try {
   // The count at the stats line (t = statsDue s) against what the rate asks for by then; a tick (20 ms) of slack.
   const expected = statsDue * RPS;
   console.log(`\nload generator at ${statsDue} s: sent=${stats.sent} (rate asks ${expected}) ok=${stats.ok} 4xx=${stats.clientErrors} ` +
-    `5xx=${stats.serverErrors} no answer=${stats.networkErrors} (timeouts ${stats.timeouts}, resets ${stats.resets}) skipped=${stats.skipped} in flight=${stats.inflight}`);
+    `5xx=${stats.serverErrors} no answer=${stats.networkErrors} (timeouts ${stats.timeouts}, resets ${stats.resets}; ${stats.retried} resent after a keep-alive reset) skipped=${stats.skipped} in flight=${stats.inflight}`);
   console.log(`lost requests: ${lost} (unaccounted ${unaccounted}); OTLP exports received by the sink: ${sink.requests.length}`);
   if (lost > 0 || stats.sent < expected - RPS || restarted.length) exitCode = 1;
 } finally {

@@ -14,12 +14,12 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 let skus = ['SKU-1001', 'SKU-1002', 'SKU-1003', 'SKU-1004', 'SKU-1005', 'SKU-1006', 'SKU-1007', 'SKU-1008'];
 const recentOrders = [];
 /** networkErrors counts every request that got no answer; timeouts and resets say which of those were which. */
-const stats = { sent: 0, ok: 0, clientErrors: 0, serverErrors: 0, networkErrors: 0, timeouts: 0, resets: 0, skipped: 0 };
+const stats = { sent: 0, ok: 0, clientErrors: 0, serverErrors: 0, networkErrors: 0, timeouts: 0, resets: 0, retried: 0, skipped: 0 };
 let inflight = 0;
 
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
-function request(method, path, body) {
+function request(method, path, body, retried = false) {
   const payload = body && JSON.stringify(body);
   return new Promise((resolve) => {
     const req = http.request(
@@ -37,7 +37,15 @@ function request(method, path, body) {
       },
     );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e) => resolve({ status: 0, body: {}, error: e.code }));
+    req.on('error', (e) => {
+      // A kept-alive socket the server closed just as we reused it: the server never read the request, so sending
+      // it once more on a fresh socket is safe (the pattern Node's http docs give for keep-alive races).
+      if (req.reusedSocket && e.code === 'ECONNRESET' && !retried) {
+        stats.retried++;
+        return resolve(request(method, path, body, true));
+      }
+      resolve({ status: 0, body: {}, error: e.code });
+    });
     req.end(payload);
   });
 }

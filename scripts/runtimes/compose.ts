@@ -291,7 +291,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
     if (restarts >= 2 || (s.State === 'restarting' && restarts >= 1)) {
       const last = s.State === 'restarting' ? `, last exit code ${code}` : '';
       const oom = d.State.OOMKilled ? `, out of memory at its ${c.resources.limits.memory} limit` : '';
-      return { kind: 'failed', reason: `keeps crashing (restarted ${restarts} times${last}${oom})`, exitCode: s.State === 'restarting' ? code : undefined };
+      return { kind: 'failed', reason: `keeps crashing (restarted ${restarts} time${restarts === 1 ? '' : 's'}${last}${oom})`, exitCode: s.State === 'restarting' ? code : undefined };
     }
     if (s.State === 'restarting') return { kind: 'waiting', detail: `restarting after exit code ${code}`, started: true };
     if (s.State !== 'running') return { kind: 'waiting', detail: s.State, started: true };
@@ -535,7 +535,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
               const why = r.status ? `${c.readiness.path} answers HTTP ${r.status}` : `${c.readiness.path}: ${r.error}`;
               // Between two crashes a looping container looks "running": its restarts tell it from a slow start.
               if (facts.restarts >= 2) {
-                const loop = classifyExit(c, facts);
+                const loop = classifyExit(c, { ...facts, exitCode: undefined });
                 return { name: c.name, state: 'running', health: 'unhealthy', url, detail: `${loop.detail}${loop.kind === 'oom' ? '' : ` (${why})`}`, exit: 'restart-loop' };
               }
               const up = Math.round((Date.now() - Date.parse(d.State.StartedAt)) / 1000);

@@ -6,7 +6,8 @@
 import type { Component } from '../stack/model.js';
 
 export interface ExitFacts {
-  exitCode: number;
+  /** The last exit code; unknown while the container runs again between two crashes. */
+  exitCode?: number;
   /** The kernel killed it for exceeding its memory limit (Docker: State.OOMKilled; Kubernetes: reason OOMKilled). */
   oomKilled: boolean;
   /** Restarts since the stack (or this `up`) started it. */
@@ -37,7 +38,10 @@ export function classifyExit(c: Pick<Component, 'name' | 'resources'>, f: ExitFa
   if (f.oomKilled) {
     return { kind: 'oom', detail: `killed for running out of memory (its limit is ${limit}); ${raiseMemory(c)}` };
   }
-  if (f.restarts >= 2) return { kind: 'restart-loop', detail: `restart loop: restarted ${f.restarts} times, last exit code ${f.exitCode}; see \`mop-sandbox logs ${c.name}\`` };
+  if (f.restarts >= 2) {
+    const last = f.exitCode === undefined ? ', running again for now' : `, last exit code ${f.exitCode}`;
+    return { kind: 'restart-loop', detail: `restart loop: restarted ${f.restarts} times${last}; see \`mop-sandbox logs ${c.name}\`` };
+  }
   if (f.exitCode === 137) {
     return { kind: 'killed', detail: `killed (SIGKILL, exit code 137), not for its memory limit: something stopped it (\`docker kill\`, the host's OOM killer); \`mop-sandbox up\` starts it again` };
   }
