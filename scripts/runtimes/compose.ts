@@ -512,7 +512,9 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
           const pub = ui ? publishedPort(s, ui.containerPort) : undefined;
           const url = pub ? `http://${probeHost(endpoint, pub.ip)}:${pub.port}${c.uiPath ?? '/'}` : undefined;
           const d = await client().getContainer(s.Id).inspect();
-          const facts = { exitCode: d.State.ExitCode, oomKilled: Boolean(d.State.OOMKilled), restarts: d.RestartCount };
+          // The list's "Restarting (7) 1 second ago" keeps the last exit code; by the inspect the container may run again (code 0).
+          const listed = /\((\d+)\)/.exec(s.Status)?.[1];
+          const facts = { exitCode: listed !== undefined ? Number(listed) : d.State.ExitCode, oomKilled: Boolean(d.State.OOMKilled), restarts: d.RestartCount };
           if (s.State === 'exited' || s.State === 'dead') {
             const code = d.State.ExitCode;
             if (c.oneShot && code === 0) return { name: c.name, state: 'completed', health: 'none', url, exitCode: code };
