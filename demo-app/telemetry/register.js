@@ -13,7 +13,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 // Only node:http/https need patching; wrapping every other ESM module would only cost start-up time.
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['http', 'https'] } });
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 // Defaults only: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override them (the env detector is merged last).
 const defaults = resourceFromAttributes({

@@ -24,10 +24,10 @@ describe('demo-app/Dockerfile', () => {
     expect(named('FROM')).toEqual(['FROM ${NODE_IMAGE}']);
   });
 
-  it('installs production dependencies from the lockfile without lifecycle scripts', () => {
+  it("installs production dependencies from demo-app's own lockfile (npm publishes nested lockfiles, never the root one)", () => {
     const run = named('RUN').join('\n');
     expect(run).toMatch(/npm ci --omit=dev --ignore-scripts/);
-    expect(named('COPY')).toEqual(['COPY package.json package-lock.json ./', 'COPY demo-app ./demo-app']);
+    expect(named('COPY')).toEqual(['COPY demo-app/package.json demo-app/package-lock.json ./', 'COPY demo-app ./demo-app']);
   });
 
   it('runs node demo-app/run.js as uid 1000 on all interfaces, exposing 8090 and 8099', () => {
@@ -40,8 +40,8 @@ describe('demo-app/Dockerfile', () => {
     expect(named('HEALTHCHECK')[0]).toContain('/healthz');
   });
 
-  it('has every package the demo imports among the production dependencies', () => {
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  it("has every package the demo imports among demo-app/package.json's dependencies, and nothing else", () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'demo-app', 'package.json'), 'utf8'));
     const files = readdirSync(join(repoRoot, 'demo-app'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
     const imported = new Set<string>();
     for (const f of files) {
@@ -53,6 +53,23 @@ describe('demo-app/Dockerfile', () => {
     }
     expect(imported.size).toBeGreaterThan(5);
     expect([...imported].filter((name) => !pkg.dependencies[name])).toEqual([]);
+    // Only what the demo needs: not the CLI's dependencies.
+    expect(Object.keys(pkg.dependencies).filter((name) => !imported.has(name))).toEqual([]);
+  });
+
+  it('locks the same versions the root lockfile tests with (the root tests run the demo on those)', () => {
+    const read = (rel: string) => JSON.parse(readFileSync(join(repoRoot, rel), 'utf8'));
+    const root = read('package.json');
+    const demo = read('demo-app/package.json');
+    expect(demo.version).toBe(root.version);
+    expect(demo.type).toBe('module');
+    for (const [name, version] of Object.entries(demo.dependencies)) expect(`${name}@${version}`).toBe(`${name}@${root.dependencies[name]}`);
+    const versions = (lock: { packages: Record<string, { version?: string }> }) =>
+      new Set(Object.entries(lock.packages).filter(([k]) => k).map(([k, v]) => `${k.slice(k.lastIndexOf('node_modules/') + 13)}@${v.version}`));
+    const rootLocked = versions(read('package-lock.json'));
+    const demoLock = read('demo-app/package-lock.json');
+    expect(demoLock.packages[''].dependencies).toEqual(demo.dependencies);
+    expect([...versions(demoLock)].filter((v) => !rootLocked.has(v))).toEqual([]);
   });
 
   it('is built from a context that leaves out host builds and node_modules', () => {
