@@ -65,9 +65,9 @@ export const command: Command = {
     for (const c of checks.filter((x) => !x.ok)) out.warn(`${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
     if (ctx.signal.aborted) throw interrupted();
 
-    // Already running: print the status and change nothing.
+    // Already running: print the status and change nothing (kind re-applies instead: a no-op unless something changed).
     const existing = await runtime.status(stack);
-    if (existing.length && existing.every(isHealthy)) {
+    if (existing.length && existing.every(isHealthy) && !runtime.reappliesWhenRunning) {
       out.info(`mop-sandbox is already running (${runtime.name}, project ${runtime.project}); nothing changed.`);
       printStatus(out, existing);
       out.result({ alreadyRunning: true, runtime: runtime.name, project: runtime.project, profile: stack.profile.name, components: existing });

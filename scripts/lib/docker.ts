@@ -74,6 +74,10 @@ export interface EngineInfoRaw {
   /** Where the engine keeps images, containers and volumes (in the engine's filesystem, maybe a VM). */
   DockerRootDir?: string;
   Labels?: string[] | null;
+  /** "1" or "2" (Docker API 1.40+); kind nodes share the host's cgroup hierarchy. */
+  CgroupVersion?: string;
+  /** "cgroupfs" | "systemd" | "none" */
+  CgroupDriver?: string;
 }
 
 export interface EngineVersionRaw {
@@ -162,6 +166,8 @@ export interface Engine {
   os: string;
   /** DockerRootDir: where volumes live (in the engine's filesystem). */
   rootDir?: string;
+  /** The engine's cgroup hierarchy, "1" or "2"; empty when the engine does not say (old API, Podman). */
+  cgroupVersion: string;
   endpoint: DockerEndpoint;
 }
 
@@ -211,6 +217,7 @@ export async function inspectEngine(docker: DockerApi, endpoint: DockerEndpoint,
     cpus: info.NCPU ?? 0,
     os: info.OperatingSystem ?? '',
     rootDir: info.DockerRootDir,
+    cgroupVersion: info.CgroupVersion ?? '',
     endpoint,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Credentials } from '../lib/state.js';
 import { packageRoot } from '../lib/paths.js';
-import { secretNames, type RuntimeName, type Stack } from '../stack/model.js';
+import { COMPONENT_LABEL, OWNER_LABEL, secretNames, type RuntimeName, type Stack } from '../stack/model.js';
 import { defaultSources, GENERATED, secretEnvName, SECRET_NAME, type RenderFile, type SourceDirs } from './common.js';
 import { composeRenderFiles } from './compose.js';
 import { renderKindConfig } from './kind.js';
@@ -79,8 +79,9 @@ export function kindReadme(
     `${n++}. Apply everything (files apply in name order: Namespace first${opts.secret === 'included' ? ', then the Secret with your credentials' : ''}):`,
     `     kubectl apply -f ${opts.dir}/manifests`,
     `${n++}. Wait until everything is ready:`,
-    `     kubectl -n ${ns} wait --for=condition=complete job/buckets --timeout=10m`,
-    `     kubectl -n ${ns} wait --for=condition=Ready pods -l app.kubernetes.io/part-of=mop-sandbox --timeout=10m`,
+    ...stack.components.filter((c) => c.oneShot).map((c) => `     kubectl -n ${ns} wait --for=condition=complete job/${c.name} --timeout=10m`),
+    // A finished job's pod never turns Ready, and `kubectl wait` would wait for it until the timeout.
+    `     kubectl -n ${ns} wait --for=condition=Ready pods -l '${readySelector(stack)}' --timeout=10m`,
   );
   return [
     `${GENERATED}.`,
@@ -95,6 +96,12 @@ export function kindReadme(
     `Remove: kind delete cluster --name ${cluster}   (or: kubectl delete -f ${opts.dir}/manifests, which keeps the cluster)`,
     '',
   ].join('\n');
+}
+
+/** Our pods except those of one-shot jobs (a completed pod stays Ready=False). */
+function readySelector(stack: Stack): string {
+  const jobs = stack.components.filter((c) => c.oneShot).map((c) => c.name);
+  return `${OWNER_LABEL.key}=${OWNER_LABEL.value}${jobs.length ? `,${COMPONENT_LABEL} notin (${jobs.join(',')})` : ''}`;
 }
 
 export function renderFiles(input: RenderInput): RenderFile[] {

@@ -29,7 +29,7 @@ import type {
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule } from 'kubernetes-types/rbac/v1.js';
 import type { Credentials } from '../lib/state.js';
-import { secretNames, type Component, type Stack } from '../stack/model.js';
+import { COMPONENT_LABEL, NAMESPACE_LABEL, OWNER_LABEL, secretNames, type Component, type Stack } from '../stack/model.js';
 import {
   configFilesFor,
   DASHBOARDS_TARGET,
@@ -65,7 +65,15 @@ export interface KubernetesOptions {
   /** When given, the `mop-credentials` Secret is rendered with these values (write that file 0600). */
   credentials?: Credentials;
   sources?: SourceDirs;
+  /**
+   * Image IDs of locally built images per component (`docker image inspect .Id`). Their tag never changes, so the
+   * ID goes on the pod template: a rebuilt image changes the template and `kubectl apply` rolls it out.
+   */
+  imageIds?: Partial<Record<string, string>>;
 }
+
+/** Pod-template annotation holding a locally built image's ID. */
+export const IMAGE_ID_ANNOTATION = 'mop-sandbox/image-id';
 
 /** One manifest file: objects kubectl applies together. Files are numbered so the Namespace comes first. */
 export interface ManifestGroup {
@@ -75,13 +83,13 @@ export interface ManifestGroup {
   sensitive?: boolean;
 }
 
-const PART_OF = 'mop-sandbox';
+const PART_OF = OWNER_LABEL.value;
 /** Client-side `kubectl apply` copies each object into an annotation limited to 256 KiB; stay well below. */
 export const CONFIGMAP_BUDGET = 200 * 1024;
 /** The API server's hard limit for a ConfigMap's data. */
 export const CONFIGMAP_LIMIT = 1024 * 1024;
 
-const labelsFor = (name: string): Record<string, string> => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': PART_OF });
+const labelsFor = (name: string): Record<string, string> => ({ [COMPONENT_LABEL]: name, [OWNER_LABEL.key]: PART_OF });
 const meta = (name: string, namespace: string | undefined, component: string): ObjectMeta => ({
   name,
   ...(namespace ? { namespace } : {}),
@@ -156,6 +164,7 @@ interface BuildContext {
   nodePorts: Map<string, number>;
   dashboardMaps: { name: string; items: { key: string; path: string }[] }[];
   dashboardsChecksum: string;
+  imageIds?: KubernetesOptions['imageIds'];
 }
 
 /** Kubernetes has no depends_on; a component that needs its buckets waits for them in an init container. */
@@ -235,13 +244,16 @@ function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<stri
     ...(volumes.length ? { volumes } : {}),
   };
   const sums = Object.keys(configMapData).length || mountsDashboards(c);
+  const imageId = c.build ? ctx.imageIds?.[c.name] : undefined;
+  const annotations: Record<string, string> = {
+    // Changing a config file changes this, so `kubectl apply` restarts the pods that read it.
+    ...(sums ? { 'mop-sandbox/config-checksum': checksum([...Object.entries(configMapData).flat(), mountsDashboards(c) ? ctx.dashboardsChecksum : '']) } : {}),
+    ...(imageId ? { [IMAGE_ID_ANNOTATION]: imageId } : {}),
+  };
   return {
     metadata: {
       labels: labelsFor(c.name),
-      // Changing a config file changes this, so `kubectl apply` restarts the pods that read it.
-      ...(sums
-        ? { annotations: { 'mop-sandbox/config-checksum': checksum([...Object.entries(configMapData).flat(), mountsDashboards(c) ? ctx.dashboardsChecksum : '']) } }
-        : {}),
+      ...(Object.keys(annotations).length ? { annotations } : {}),
     },
     spec,
   };
@@ -270,11 +282,16 @@ function rbacObjects(stack: Stack, ns: string): KubeObject[] {
   for (const c of stack.components.filter(needsRbac)) {
     const clusterName = `${PART_OF}-${ns}-${c.name}`;
     const sa: ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(c.name, ns, c.name) };
-    const role: ClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(clusterName, undefined, c.name), rules: rbacRules(c) };
+    // Cluster-scoped, so they name the namespace they serve: cleaning one namespace up must not take another's RBAC.
+    const clusterMeta = () => {
+      const m = meta(clusterName, undefined, c.name);
+      return { ...m, labels: { ...m.labels, [NAMESPACE_LABEL]: ns } };
+    };
+    const role: ClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: clusterMeta(), rules: rbacRules(c) };
     const binding: ClusterRoleBinding = {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: meta(clusterName, undefined, c.name),
+      metadata: clusterMeta(),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
       subjects: [{ kind: 'ServiceAccount', name: c.name, namespace: ns }],
     };
@@ -412,7 +429,7 @@ export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}):
     metadata: {
       name: ns,
       labels: {
-        'app.kubernetes.io/part-of': PART_OF,
+        [OWNER_LABEL.key]: PART_OF,
         // Baseline Pod Security unless OBI (privileged, hostPID) is part of the stack.
         'pod-security.kubernetes.io/enforce': privileged ? 'privileged' : 'baseline',
       },
@@ -431,7 +448,7 @@ export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}):
     };
     groups.push({ file: '02-secret.yaml', objects: [secret], sensitive: true });
   }
-  const ctx: BuildContext = { stack, ns, sources, nodePorts: assignNodePorts(stack), dashboardMaps: [], dashboardsChecksum: '' };
+  const ctx: BuildContext = { stack, ns, sources, nodePorts: assignNodePorts(stack), dashboardMaps: [], dashboardsChecksum: '', imageIds: opts.imageIds };
   if (stack.components.some(mountsDashboards)) {
     const d = dashboardConfigMaps(ns, sources);
     ctx.dashboardMaps = d.refs;

@@ -25,18 +25,24 @@ import { removeUnder } from '../lib/remove.js';
 import { CommandFailed, stderrTail, type Exec, type RunOptions, type RunResult } from '../lib/exec.js';
 import type { Output } from '../lib/output.js';
 import { packageRoot as defaultPackageRoot } from '../lib/paths.js';
-import { checkConfigFiles, checkDocker, checkLoopbackIsolation, checkMemory, checkPorts } from '../lib/preflight.js';
+import type { Engine } from '../lib/docker.js';
+import { checkConfigFiles, checkDocker, checkLoopbackIsolation, checkPorts } from '../lib/preflight.js';
 import { stateDir } from '../lib/state.js';
 import { defaultSources, type SourceDirs } from '../render/common.js';
 import { assignNodePorts, kindClusterConfig, nodePortKey, renderKindConfig, type KindCluster } from '../render/kind.js';
 import { kubernetesFiles, kubernetesObjects, type KubeObject } from '../render/kubernetes.js';
 import { writeRender } from '../render/write.js';
 import { uiUrl } from '../lib/urls.js';
-import { type Component, type ComponentName, type Stack } from '../stack/model.js';
+import { buildStack, NAMESPACE_LABEL, type Component, type ComponentName, type Stack } from '../stack/model.js';
+import { images } from '../stack/versions.js';
+import { CGROUP_V2_FIX, checkCgroup, checkKindCapacity, otherProfiles } from './kind/preflight.js';
+import { imagesOf, nodeHasImage, type CriImages } from './kind/images.js';
+import { staleObjects, storageConflicts } from './kind/cluster-diff.js';
 import { NotReady, waitForReady, type Observation } from './readiness.js';
 import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTimes, Runtime, RuntimeDeps, UpContext } from './runtime.js';
 import {
   componentState,
+  definitivePull,
   describeProblem,
   isPodStarted,
   itemsOfKind,
@@ -70,6 +76,32 @@ export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];
 /** Kinds `down` keeps, so the next `up` finds the data and the credentials it had. */
 export const DOWN_KEEPS = ['Namespace', 'Secret', 'PersistentVolumeClaim'];
 
+/** The node image's Kubernetes version ("v1.35.8"), from the pin in versions.ts. */
+export const KUBERNETES_VERSION = images.kindNode.tag.split('@')[0];
+
+/** kind's Podman provider is experimental; `kind load docker-image` still calls the docker CLI. */
+export const PODMAN_NOTE: PreflightCheck = {
+  id: 'podman',
+  title: 'kind on Podman',
+  ok: false,
+  severity: 'warn',
+  detail:
+    "the engine is Podman: kind's Podman support is experimental (it logs \"enabling experimental podman provider\"), and rootless Podman needs cgroup v2 with CPU delegation",
+  fix: 'if the cluster does not come up, use the compose runtime (`mop-sandbox up --runtime compose`), or see https://kind.sigs.k8s.io/docs/user/rootless/',
+};
+
+/** "v1.35.8" from `kubectl version -o json` (clientVersion / serverVersion), or from the text of older kubectls. */
+export function kubectlVersion(output: string, which: 'client' | 'server'): string | undefined {
+  try {
+    const v = (JSON.parse(output) as Record<string, { gitVersion?: string } | undefined>)[`${which}Version`]?.gitVersion;
+    if (v) return v;
+  } catch {
+    /* text output */
+  }
+  const label = which === 'client' ? 'Client' : 'Server';
+  return new RegExp(`${label} Version:\\s*(v\\d+\\.\\d+\\.\\d+\\S*)`).exec(output)?.[1] ?? new RegExp(`${label} Version: version\\.Info\\{[^}]*GitVersion:"(v[^"]+)"`).exec(output)?.[1];
+}
+
 const DEFAULT_READY_TIMEOUT_MS = 180_000;
 /** Teardown after Ctrl-C runs without the (aborted) signal, but not forever. */
 const CLEANUP_TIMEOUT_MS = 120_000;
@@ -96,6 +128,8 @@ export interface KindRecord {
   portMappings: string[];
   /** The namespace of the last `up`. */
   namespace?: string;
+  /** The profile of the last `up` (named when a profile switch is refused). */
+  profile?: string;
 }
 
 export interface KindPaths {
@@ -153,6 +187,14 @@ export function bindingsToMappings(bindings: Record<string, { HostIp?: string; H
   return out.sort();
 }
 
+const parseList = (text: string): KubeList => {
+  try {
+    return JSON.parse(text) as KubeList;
+  } catch {
+    return {};
+  }
+};
+
 function versionAtLeast(found: string, min: string): boolean {
   const a = found.split('.').map(Number);
   const b = min.split('.').map(Number);
@@ -181,6 +223,8 @@ export function workloadsOf(objects: KubeObject[]): WorkloadRef[] {
 
 export class KindRuntime implements Runtime {
   readonly name = 'kind' as const;
+  /** Server-side apply is idempotent: a second `up` applies what a newer version or a config change brings. */
+  readonly reappliesWhenRunning = true;
   readonly project: string;
   readonly paths: KindPaths;
   private readonly exec: Exec;
@@ -192,6 +236,8 @@ export class KindRuntime implements Runtime {
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private readonly readSysctl: (key: string) => Promise<string | undefined>;
+  /** The engine preflight found (up reads its cgroup version). */
+  private engine?: Engine;
 
   constructor(private readonly deps: KindDeps) {
     this.exec = deps.exec;
@@ -335,7 +381,11 @@ export class KindRuntime implements Runtime {
       this.checkInotify(),
     ]);
     const checks: PreflightCheck[] = [...kind.checks, kubectl, docker.check];
-    if (docker.engine) checks.push(checkMemory(stack, docker.engine), checkLoopbackIsolation(docker.engine));
+    if (docker.engine) {
+      this.engine = docker.engine;
+      checks.push(checkCgroup(docker.engine, KUBERNETES_VERSION), ...this.checkCapacity(stack, docker.engine), checkLoopbackIsolation(docker.engine));
+      if (docker.engine.product === 'Podman') checks.push(PODMAN_NOTE);
+    }
     if (kind.ok && (await this.clusterExists())) {
       // The cluster's node container holds these ports (bound when it was created); `up` checks they match.
       checks.push({
@@ -351,6 +401,31 @@ export class KindRuntime implements Runtime {
     checks.push(checkConfigFiles(stack, 'kind', this.sources));
     checks.push(...inotify);
     return checks;
+  }
+
+  /** CPU and memory: what the render asks the scheduler for (replicas, init containers, control plane) against the engine. */
+  private checkCapacity(stack: Stack, engine: Engine): PreflightCheck[] {
+    let objects: KubeObject[];
+    try {
+      objects = kubernetesObjects(stack, { sources: this.sources });
+    } catch {
+      return []; // a config file is missing: the config check says which
+    }
+    const alternatives = otherProfiles(stack.profile.name).flatMap((profile) => {
+      try {
+        const other = buildStack({
+          profile,
+          store: stack.store,
+          ...(stack.store === 'external' ? { s3Endpoint: stack.s3.endpoint } : {}),
+          demo: stack.components.some((c) => c.name === 'demo'),
+          obi: stack.components.some((c) => c.name === 'obi'),
+        });
+        return [{ profile, objects: kubernetesObjects(other, { sources: this.sources }) }];
+      } catch {
+        return [];
+      }
+    });
+    return checkKindCapacity({ stack, engine, objects, alternatives });
   }
 
   private async checkKind(): Promise<{ ok: boolean; checks: PreflightCheck[] }> {
@@ -389,7 +464,7 @@ export class KindRuntime implements Runtime {
 
   private async checkKubectl(): Promise<PreflightCheck> {
     const title = 'kubectl installed';
-    const r = await this.run('kubectl', ['version', '--client'], { allowFail: true, timeoutMs: 15_000 });
+    const r = await this.run('kubectl', ['version', '--client', '-o', 'json'], { allowFail: true, timeoutMs: 15_000 });
     if (r.exitCode !== 0) {
       return {
         id: 'kubectl',
@@ -400,8 +475,7 @@ export class KindRuntime implements Runtime {
         fix: KUBECTL_INSTALL,
       };
     }
-    const v = /Client Version:\s*(\S+)/.exec(r.stdout)?.[1] ?? r.stdout.trim().split('\n')[0];
-    return { id: 'kubectl', title, ok: true, severity: 'error', detail: `kubectl ${v}` };
+    return { id: 'kubectl', title, ok: true, severity: 'error', detail: `kubectl ${kubectlVersion(r.stdout, 'client') ?? r.stdout.trim().split('\n')[0]}` };
   }
 
   /** Linux only: Docker Desktop and Colima run kind inside their own VM, whose limits we cannot read. */
@@ -438,37 +512,153 @@ export class KindRuntime implements Runtime {
     try {
       if (signal.aborted) throw signal.reason;
       await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
-      const config = kindClusterConfig(stack, { name: this.project });
-      await writeRender(this.paths.dir, [
-        { path: 'kind-cluster.yaml', content: renderKindConfig(stack, { name: this.project }) },
-        ...kubernetesFiles(stack, { credentials: ctx.credentials, sources: this.sources }),
-      ]);
+      const existed = await this.clusterExists(true);
+      // A new cluster on a cgroup v1 engine gets the kubelet setting that lets Kubernetes >= 1.35 start there.
+      const cgroupV1 = !existed && (await this.engineInfo())?.cgroupVersion === '1';
+      const config = kindClusterConfig(stack, { name: this.project, cgroupV1 });
+      const files = (imageIds: Record<string, string> = {}) => [
+        { path: 'kind-cluster.yaml', content: renderKindConfig(stack, { name: this.project, cgroupV1 }) },
+        ...kubernetesFiles(stack, { credentials: ctx.credentials, sources: this.sources, imageIds }),
+      ];
+      await writeRender(this.paths.dir, files());
       const objects = kubernetesObjects(stack, { sources: this.sources });
 
-      const existed = await this.clusterExists(true);
       if (existed) {
         await this.checkPortMappings(stack, config);
         await this.ensureKubeconfig(true);
+        // Refuse a change Kubernetes would refuse halfway through the apply, before anything changes.
+        await this.checkStorage(stack, objects, signal);
         out.step(`kind cluster ${this.project}`).ok('exists, reused');
       } else {
         stage = 'create';
-        await this.createCluster(config, out, signal);
+        if (cgroupV1) out.warn(`the Docker engine uses cgroup v1: creating the cluster with the kubelet setting failCgroupV1: false (${CGROUP_V2_FIX})`);
+        await this.createCluster(config, stack, out, signal);
       }
 
       stage = 'images';
-      for (const c of stack.components.filter((x) => x.build)) await this.buildAndLoad(c, out, signal);
+      const imageIds: Record<string, string> = {};
+      for (const c of stack.components.filter((x) => x.build)) imageIds[c.name] = await this.buildAndLoad(c, out, signal);
+      if (Object.keys(imageIds).length) await writeRender(this.paths.dir, files(imageIds));
+      // Every other image is pulled into the node now, with progress, so the readiness deadline measures readiness only.
+      await this.pullImages(stack, objects, out, signal);
+      await this.checkVersionSkew(out, signal);
 
       stage = 'apply';
       const startedAt = this.now();
       await this.apply(ns, objects, existed, out, signal);
       const record = await this.readRecord();
-      if (record) await this.writeRecord({ ...record, namespace: ns });
+      if (record) await this.writeRecord({ ...record, namespace: ns, profile: stack.profile.name });
 
       stage = 'wait';
       return await this.waitReady(stack, objects, ctx, startedAt);
     } catch (e) {
       if (signal.aborted) throw await this.interrupted(stage, ns);
       throw e;
+    }
+  }
+
+  /** The engine preflight found, or a fresh look when `up` runs without preflight. */
+  private async engineInfo(): Promise<Engine | undefined> {
+    this.engine ??= (await checkDocker({ exec: this.exec, env: this.env, platform: this.platform, docker: this.deps.docker })).engine;
+    return this.engine;
+  }
+
+  /** Data claims this render would resize: Kubernetes refuses that (immutable claim templates, no expansion on kind). */
+  private async checkStorage(stack: Stack, objects: KubeObject[], signal: AbortSignal): Promise<void> {
+    const ns = stack.profile.namespace;
+    const r = await this.kubectl(['get', 'statefulsets,persistentvolumeclaims', '-n', ns, '-l', PART_OF_LABEL, '-o', 'json'], { allowFail: true, signal });
+    if (r.exitCode !== 0) return; // nothing of ours there yet (or the API is slow: apply will say)
+    const conflicts = storageConflicts(parseList(r.stdout), objects);
+    if (!conflicts.length) return;
+    const before = (await this.readRecord())?.profile;
+    throw new UserError({
+      what: `the namespace ${ns} holds data volumes of other sizes than the ${stack.profile.name} profile asks for${before && before !== stack.profile.name ? ` (made by the ${before} profile)` : ''}`,
+      why: "Kubernetes cannot change them in place: a StatefulSet's volume claim templates are immutable and kind's `standard` StorageClass does not allow resizing; nothing was changed",
+      details: conflicts,
+      next:
+        `keep the profile the data was made with${before && before !== stack.profile.name ? ` (\`mop-sandbox up --profile ${before}\`)` : ''}, ` +
+        `or start over: \`mop-sandbox down --purge\` deletes the kind cluster and its data, then \`mop-sandbox up --runtime kind --profile ${stack.profile.name}\``,
+      exitCode: ExitCode.preflight,
+      code: 'PROFILE_SWITCH_REFUSED',
+    });
+  }
+
+  /** Pulls every image the render names (except those built here) into the node, a few at a time, with retries. */
+  private async pullImages(stack: Stack, objects: KubeObject[], out: Output, signal: AbortSignal): Promise<void> {
+    const node = `${this.project}-control-plane`;
+    const images = imagesOf(objects, new Set(stack.components.filter((c) => c.build).map((c) => c.image)));
+    const listed = await this.run('docker', ['exec', node, 'crictl', 'images', '-o', 'json'], { allowFail: true, signal });
+    let present: CriImages = {};
+    try {
+      present = listed.exitCode === 0 ? (JSON.parse(listed.stdout) as CriImages) : {};
+    } catch {
+      present = {};
+    }
+    const missing = images.filter((i) => !nodeHasImage(present, i));
+    if (!missing.length) {
+      out.step(`images: all ${images.length} present in the kind node`).ok('no pull needed');
+      return;
+    }
+    const steps = out.group(missing.map((i) => `pull ${i} (into the kind node)`));
+    const failures: { image: string; stderr: string }[] = [];
+    const pullOne = async (image: string, i: number) => {
+      const started = this.now();
+      for (let attempt = 1; ; attempt++) {
+        const r = await this.run('docker', ['exec', node, 'crictl', 'pull', image], { allowFail: true, signal });
+        if (r.exitCode === 0) return steps[i].ok(`${((this.now() - started) / 1000).toFixed(1)}s`);
+        if (signal.aborted) return steps[i].fail('interrupted');
+        if (attempt >= 3 || definitivePull.test(r.stderr)) {
+          steps[i].fail(stderrTail(r.stderr, 1));
+          failures.push({ image, stderr: r.stderr });
+          return;
+        }
+        steps[i].update(`retrying (attempt ${attempt + 1} of 3)`);
+        await new Promise((res) => setTimeout(res, this.pollMs * attempt));
+      }
+    };
+    const queue = missing.map((image, i) => () => pullOne(image, i));
+    await Promise.all(
+      Array.from({ length: Math.min(3, queue.length) }, async () => {
+        for (let job = queue.shift(); job; job = queue.shift()) await job();
+      }),
+    );
+    if (signal.aborted) throw signal.reason ?? new Error('interrupted');
+    if (!failures.length) return;
+    throw new UserError({
+      what: `could not pull ${failures.map((f) => f.image).join(', ')} into the kind node`,
+      why: stderrTail(failures[0].stderr, 1),
+      details: failures.flatMap((f) => [`${f.image}:`, ...stderrTail(f.stderr, 5).split('\n').map((l) => `  ${l}`)]),
+      next: this.loadHint(failures[0].image),
+      exitCode: ExitCode.preflight,
+      code: 'IMAGE_PULL_FAILED',
+    });
+  }
+
+  /**
+   * How to get an image into the node by hand. Through an archive for one platform: `kind load docker-image` of a
+   * pulled multi-platform image fails on Docker's containerd image store (kubernetes-sigs/kind#3795).
+   */
+  loadHint(image: string): string {
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    return (
+      `check that this machine can pull it: \`docker pull --platform linux/${arch} ${image}\`; then load it into the cluster: ` +
+      `\`docker save --platform linux/${arch} -o image.tar ${image} && kind load image-archive image.tar --name ${this.project}\`, ` +
+      'and run `mop-sandbox up` again; behind a mirror set MOP_REGISTRY_MIRROR'
+    );
+  }
+
+  /** kubectl supports one minor version of skew either way; warn beyond that (commands may misbehave). */
+  private async checkVersionSkew(out: Output, signal: AbortSignal): Promise<void> {
+    const r = await this.kubectl(['version', '-o', 'json'], { allowFail: true, signal, timeoutMs: 15_000 });
+    const minor = (v: string | undefined) => Number(/^v?\d+\.(\d+)/.exec(v ?? '')?.[1]);
+    const client = kubectlVersion(r.stdout, 'client');
+    const server = kubectlVersion(r.stdout, 'server');
+    const skew = Math.abs(minor(client) - minor(server));
+    if (Number.isFinite(skew) && skew > 1) {
+      out.warn(
+        `kubectl ${client} is ${skew} minor versions away from the cluster's ${server}; kubectl supports ±1 ` +
+          `(https://kubernetes.io/releases/version-skew-policy/#kubectl): if a command misbehaves, install a kubectl within one minor version of ${server}`,
+      );
     }
   }
 
@@ -515,8 +705,8 @@ export class KindRuntime implements Runtime {
     });
   }
 
-  private async createCluster(config: KindCluster, out: Output, signal: AbortSignal): Promise<void> {
-    const step = out.step(`kind cluster ${this.project} (creating; about a minute)`);
+  private async createCluster(config: KindCluster, stack: Stack, out: Output, signal: AbortSignal): Promise<void> {
+    const step = out.step(`kind cluster ${this.project} (creating; about a minute, several on the first run while it pulls the node image)`);
     try {
       await this.kind(
         ['create', 'cluster', '--name', this.project, '--config', this.paths.clusterConfig, '--kubeconfig', this.paths.kubeconfig, '--wait', '60s'],
@@ -533,11 +723,12 @@ export class KindRuntime implements Runtime {
         'KIND_CREATE_FAILED',
       );
     }
-    await this.writeRecord({ cluster: this.project, createdAt: new Date(this.now()).toISOString(), portMappings: configMappings(config) });
+    await this.writeRecord({ cluster: this.project, createdAt: new Date(this.now()).toISOString(), portMappings: configMappings(config), profile: stack.profile.name });
     step.ok();
   }
 
-  private async buildAndLoad(c: Component, out: Output, signal: AbortSignal): Promise<void> {
+  /** Builds a local image and loads it into the node; returns its image ID (it goes on the pod template). */
+  private async buildAndLoad(c: Component, out: Output, signal: AbortSignal): Promise<string> {
     const step = out.step(`image ${c.image} (docker build, kind load)`);
     try {
       await this.run('docker', ['build', '-f', join(this.root, c.build!.dockerfile), '-t', c.image, this.root], { signal });
@@ -563,7 +754,9 @@ export class KindRuntime implements Runtime {
         'KIND_LOAD_FAILED',
       );
     }
-    step.ok();
+    const id = (await this.run('docker', ['image', 'inspect', '--format', '{{.Id}}', c.image], { signal })).stdout.trim();
+    step.ok(id.replace(/^sha256:/, '').slice(0, 12));
+    return id;
   }
 
   private async apply(ns: string, objects: KubeObject[], existed: boolean, out: Output, signal: AbortSignal): Promise<void> {
@@ -573,6 +766,7 @@ export class KindRuntime implements Runtime {
         // A Job's pod template cannot change, and the bucket job must run again on every `up` (it is idempotent).
         const jobs = workloadsOf(objects).filter((w) => w.kind === 'Job').map((w) => `job/${w.name}`);
         if (jobs.length) await this.kubectl(['delete', '-n', ns, ...jobs, '--ignore-not-found'], { signal });
+        await this.pruneStale(ns, objects, out, signal);
       }
       // Server-side: no last-applied annotation, so large dashboard ConfigMaps fit; files apply in name order
       // (00-namespace.yaml first).
@@ -586,11 +780,31 @@ export class KindRuntime implements Runtime {
         `kubectl could not apply the manifests to the kind cluster ${this.project}`,
         portTaken
           ? 'another namespace (another profile) still holds the NodePorts: run `mop-sandbox down` first (data is kept), then `up` again'
-          : `the manifests are in ${this.paths.manifests}; check them with \`${this.kubectlHint()} apply --server-side --dry-run=server -f ${this.paths.manifests}\``,
+          : e instanceof CommandFailed && /Forbidden|field is immutable/i.test(e.stderr)
+            ? `the cluster refuses to change an object in place (see the line above); \`mop-sandbox down\` removes the workloads and keeps the data, \`mop-sandbox down --purge\` starts over without it`
+            : `the manifests are in ${this.paths.manifests}; check them with \`${this.kubectlHint()} apply --server-side --dry-run=server -f ${this.paths.manifests}\``,
         'APPLY_FAILED',
       );
     }
     step.ok();
+  }
+
+  /**
+   * Deletes our objects the render no longer has (a component turned off, an object an older version made):
+   * namespaced ones in `ns`, and cluster-scoped ones labelled for `ns`. Data claims, the Secret and the Namespace stay.
+   */
+  private async pruneStale(ns: string, objects: KubeObject[], out: Output, signal: AbortSignal): Promise<void> {
+    const get = async (args: string[]) => {
+      const r = await this.kubectl(['get', ...args, '-o', 'json'], { allowFail: true, signal });
+      return r.exitCode === 0 ? parseList(r.stdout) : {};
+    };
+    const stale = [
+      ...staleObjects(await get([DOWN_NAMESPACED.join(','), '-n', ns, '-l', PART_OF_LABEL]), objects),
+      ...staleObjects(await get([DOWN_CLUSTER_SCOPED.join(','), '-l', `${PART_OF_LABEL},${NAMESPACE_LABEL}=${ns}`]), objects),
+    ];
+    if (!stale.length) return;
+    await this.kubectl(['delete', '-n', ns, ...stale, '--ignore-not-found', '--wait=false'], { signal });
+    out.info(`removed what is no longer part of the stack: ${stale.join(', ')}`);
   }
 
   /** One snapshot per tick of every workload and pod of ours, judged like `kubectl rollout status`. */
@@ -719,10 +933,7 @@ export class KindRuntime implements Runtime {
     const image = c?.image ?? problem.image ?? '<image>';
     if (/ImagePull|ErrImage|InvalidImageName/.test(problem.reason)) {
       if (c?.build) return `the image ${image} is built here and loaded with \`kind load docker-image ${image} --name ${this.project}\`; run that, then \`mop-sandbox up\` again`;
-      return (
-        `check that this machine can pull ${image} (\`docker pull ${image}\`); then load it into the cluster ` +
-        `(\`kind load docker-image ${image} --name ${this.project}\`) and run \`mop-sandbox up\` again; behind a mirror set MOP_REGISTRY_MIRROR`
-      );
+      return this.loadHint(image);
     }
     if (/Unschedulable|Insufficient/i.test(`${problem.reason} ${problem.message ?? ''}`)) {
       return `the kind node lacks memory or CPU for ${name}: give Docker more (Docker Desktop → Settings → Resources) or use \`--profile dev\`; ${describe}`;
@@ -743,7 +954,7 @@ export class KindRuntime implements Runtime {
         await this.kind(['delete', 'cluster', '--name', this.project, '--kubeconfig', this.paths.kubeconfig], { allowFail: true, timeoutMs: CLEANUP_TIMEOUT_MS });
         why = `the half-created kind cluster ${this.project} was deleted`;
       } else if (stage === 'apply' || stage === 'wait') {
-        await this.deleteWorkloads([ns], { wait: false, timeoutMs: CLEANUP_TIMEOUT_MS });
+        await this.deleteWorkloads([ns], { wait: false, timeoutMs: CLEANUP_TIMEOUT_MS, onlyTheirClusterObjects: true });
         why = `the workloads were removed; the kind cluster ${this.project} and the data volumes were kept`;
       } else {
         why = stage === 'render' ? 'nothing was created' : `nothing was started; the kind cluster ${this.project} was kept`;
@@ -875,14 +1086,16 @@ export class KindRuntime implements Runtime {
    * stores each volume in a directory inside the node container, where it stays as long as the claim and the
    * cluster exist; with the claim kept, the next `up` binds the same volume. `kind delete cluster` removes it.
    */
-  private async deleteWorkloads(namespaces: string[], opts: { wait: boolean; timeoutMs?: number }): Promise<void> {
+  private async deleteWorkloads(namespaces: string[], opts: { wait: boolean; timeoutMs?: number; onlyTheirClusterObjects?: boolean }): Promise<void> {
     // `down` waits until the pods are gone (foreground), so a following `up` or compose run starts clean;
     // after Ctrl-C nobody wants to wait, and Kubernetes removes the pods on its own.
     const how = opts.wait ? ['--cascade=foreground', '--timeout=120s'] : ['--wait=false'];
     for (const ns of namespaces) {
       await this.kubectl(['delete', DOWN_NAMESPACED.join(','), '-n', ns, '-l', PART_OF_LABEL, '--ignore-not-found', ...how], { timeoutMs: opts.timeoutMs });
     }
-    await this.kubectl(['delete', DOWN_CLUSTER_SCOPED.join(','), '-l', PART_OF_LABEL, '--ignore-not-found', ...how], { timeoutMs: opts.timeoutMs });
+    // After Ctrl-C only the interrupted namespace's RBAC goes: another namespace of ours may be running on it.
+    const selector = opts.onlyTheirClusterObjects ? `${PART_OF_LABEL},${NAMESPACE_LABEL} in (${namespaces.join(',')})` : PART_OF_LABEL;
+    await this.kubectl(['delete', DOWN_CLUSTER_SCOPED.join(','), '-l', selector, '--ignore-not-found', ...how], { timeoutMs: opts.timeoutMs });
   }
 
   async down(opts: { purge: boolean }): Promise<DownResult> {

@@ -79,6 +79,11 @@ export interface Runtime {
   readonly name: RuntimeName;
   /** Names everything the runtime creates (compose project, kind cluster). */
   readonly project: string;
+  /**
+   * `up` on a healthy stack runs `up` again instead of stopping at "already running": the runtime's apply is
+   * idempotent and brings a newer version's manifests and configs in (kind's server-side apply).
+   */
+  readonly reappliesWhenRunning?: boolean;
   /** Every check `up` needs before it creates anything; `doctor` prints them all. */
   preflight(stack: Stack): Promise<PreflightCheck[]>;
   /** Whether anything made by us exists (running or stopped). */

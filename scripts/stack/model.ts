@@ -142,6 +142,16 @@ export interface Stack {
  */
 export const stackLabel = 'dev.mop-sandbox.stack';
 
+/**
+ * The labels every Kubernetes object of ours carries (Kubernetes' recommended labels; the Docker objects of compose
+ * carry `stackLabel` instead): the owner label (`app.kubernetes.io/part-of=mop-sandbox`)
+ * is how `down`, prune and cleanup find what is ours and nothing else; the component label names the component.
+ */
+export const OWNER_LABEL = { key: 'app.kubernetes.io/part-of', value: 'mop-sandbox' } as const;
+export const COMPONENT_LABEL = 'app.kubernetes.io/name';
+/** On cluster-scoped objects (ClusterRole, ClusterRoleBinding): the namespace they serve, so cleanup of one namespace spares the others'. */
+export const NAMESPACE_LABEL = 'mop-sandbox/namespace';
+
 /** Where components reach each other: the same short names in compose and in the Kubernetes namespace. */
 export const serviceUrl = (name: ComponentName, port: number, scheme = 'http') => `${scheme}://${name}:${port}`;
 

@@ -7,11 +7,12 @@ import type { DaemonSet, Deployment, StatefulSet } from 'kubernetes-types/apps/v
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
 import type { ComponentStatus } from '../runtime.js';
+import { COMPONENT_LABEL, OWNER_LABEL } from '../../stack/model.js';
 
 /** Every object and pod of a component carries it (scripts/render/kubernetes.ts). */
-export const NAME_LABEL = 'app.kubernetes.io/name';
-/** Everything the renderer makes carries it, the Namespace included. */
-export const PART_OF_LABEL = 'app.kubernetes.io/part-of=mop-sandbox';
+export const NAME_LABEL = COMPONENT_LABEL;
+/** Everything the renderer makes carries it, the Namespace included: the selector for what is ours. */
+export const PART_OF_LABEL = `${OWNER_LABEL.key}=${OWNER_LABEL.value}`;
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
 export const workloadKinds: WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'];
@@ -26,7 +27,7 @@ export const CRASH_RESTART_LIMIT = 3;
 /** Waiting reasons that no amount of waiting fixes. */
 const hopelessReasons = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError']);
 /** Pull failures that are definitive (a slow or flaky network is left to the timeout). */
-const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|does not exist|insufficient_scope/i;
+export const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|does not exist|insufficient_scope/i;
 
 export interface PodProblem {
   pod: string;
