@@ -3,13 +3,13 @@
  * one command line (the state dir shown as $STATE); the first rule whose prefix (or RegExp) matches answers it.
  * A command no rule expects fails the test, so every external call the runtime makes is visible in the test.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CommandFailed, formatCommand, type Exec, type RunOptions, type RunResult } from '../../scripts/lib/exec.js';
-import type { DockerApi } from '../../scripts/lib/docker.js';
+import type { DockerApi, EngineInfoRaw } from '../../scripts/lib/docker.js';
 import { createOutput, type Output } from '../../scripts/lib/output.js';
 import type { Stack } from '../../scripts/stack/model.js';
 
@@ -78,11 +78,18 @@ export function capturedOutput(): { out: Output; text: () => string } {
 }
 
 /** A Docker engine that answers (preflight's docker and memory checks, and the port check's container lookup). */
-export function fakeDocker(memTotal = 16 * 1024 ** 3): DockerApi {
+export function fakeDocker(memTotal = 16 * 1024 ** 3, info: EngineInfoRaw = { ServerVersion: '28.2.2', OperatingSystem: 'Debian GNU/Linux 12', MemTotal: memTotal, NCPU: 8, Name: 'host' }): DockerApi {
   return {
     ping: async () => 'OK',
-    info: async () => ({ ServerVersion: '28.2.2', OperatingSystem: 'Debian GNU/Linux 12', MemTotal: memTotal, NCPU: 8, Name: 'host' }),
+    info: async () => info,
     version: async () => ({ Version: '28.2.2', ApiVersion: '1.50' }),
     listContainers: async () => [],
   } as unknown as DockerApi;
+}
+
+/** A `docker info` fixture from test/runtime/fixtures (each names its source in `_source`). */
+export function dockerInfoFixture(name: string): EngineInfoRaw {
+  const { _source, ...info } = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', `${name}.json`), 'utf8'));
+  if (!_source) throw new Error(`fixture ${name} does not name its source`);
+  return info;
 }

@@ -21,13 +21,21 @@ import {
   DOWN_NAMESPACED,
   INOTIFY_FIX,
   KIND_INSTALL,
+  kubectlVersion,
   workloadsOf,
   type KindDeps,
 } from '../../scripts/runtimes/kind.js';
 import { componentState, podProblem, rolloutStatus, CRASH_RESTART_LIMIT } from '../../scripts/runtimes/kind/kube-state.js';
+import { imagesOf, normalizeImage } from '../../scripts/runtimes/kind/images.js';
 import { buildStack, type Stack } from '../../scripts/stack/model.js';
 import { images, imageRef } from '../../scripts/stack/versions.js';
-import { capturedOutput, fakeDocker, recordedShell, sandbox, type Rule } from './kind-shell.js';
+import { capturedOutput, dockerInfoFixture, fakeDocker, recordedShell, sandbox, type Rule } from './kind-shell.js';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { CGROUP_V1_KUBELET_PATCH } from '../../scripts/render/kind.js';
+import { IMAGE_ID_ANNOTATION } from '../../scripts/render/kubernetes.js';
+import { CGROUP_V2_FIX, cpuMilli, KIND_CONTROL_PLANE } from '../../scripts/runtimes/kind/preflight.js';
+import { parseBytes } from '../../scripts/lib/preflight.js';
+import { fallbackResources, profiles } from '../../scripts/stack/profiles.js';
 
 const creds = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'secret', DEMO_CONTROL_TOKEN: 'token' };
 const DIR = '$STATE/kind/mop-sandbox';
@@ -97,15 +105,41 @@ const crashingPod = (name: string, component: string, restarts: number): Pod =>
   });
 
 const demoImage = (stack: Stack) => stack.components.find((c) => c.build)!.image;
+const DEMO_ID = 'sha256:3f2a9c81d0e4b7a65c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b';
+const NODE = 'docker exec mop-sandbox-control-plane crictl';
+
+/** Every image the render pulls (not the built demo), as `crictl images -o json` lists them once present. */
+function criImages(stack: Stack, box: { sources: Sources }) {
+  const built = new Set(stack.components.filter((c) => c.build).map((c) => c.image));
+  return JSON.stringify({
+    images: imagesOf(kubernetesObjects(stack, { sources: box.sources }), built).map((ref) => {
+      const n = normalizeImage(ref);
+      return { repoTags: n.tag ? [`${n.name}:${n.tag}`] : [], repoDigests: n.digest ? [`${n.name}@${n.digest}`] : [] };
+    }),
+  });
+}
+
+/** `kubectl version -o json` of a kubectl and server one minor apart. */
+const VERSIONS = JSON.stringify({ clientVersion: { gitVersion: 'v1.36.2' }, serverVersion: { gitVersion: 'v1.35.8' } });
+
+/** After the cluster exists: the demo's image ID, the node already holding every image, the version check. */
+function nodeRules(stack: Stack, box: { sources: Sources }): Rule[] {
+  return [
+    ["docker image inspect --format \"{{.Id}}\"", { stdout: `${DEMO_ID}\n` }],
+    [`${NODE} images -o json`, { stdout: criImages(stack, box) }],
+    [`${K} version -o json`, { stdout: VERSIONS }],
+  ];
+}
 
 /** The answers of a healthy machine where the cluster does not exist yet. */
-function freshClusterRules(stack: Stack, polls: string[]): Rule[] {
+function freshClusterRules(stack: Stack, polls: string[], box: { sources: Sources }): Rule[] {
   let poll = 0;
   return [
     ['kind get clusters', { stdout: '', stderr: 'No kind clusters found.\n' }],
     ['kind create cluster', { stderr: 'Creating cluster "mop-sandbox" ...\n' }],
     ['docker build', { stdout: 'built' }],
     ['kind load docker-image', {}],
+    ...nodeRules(stack, box),
     [`${K} apply`, { stdout: 'namespace/mop-system serverside-applied\n' }],
     [GET_ALL, () => ({ stdout: polls[Math.min(poll++, polls.length - 1)] })],
   ];
@@ -120,7 +154,7 @@ describe('kind runtime preflight (recorded shell)', () => {
   it('runs kind version, kubectl version --client and kind get clusters; reports an existing cluster as holding the ports', async () => {
     const { rt, sh } = await setup(buildStack(), [...versions, ['kind get clusters', { stdout: 'mop-sandbox\n' }]]);
     const checks = await rt.preflight(buildStack());
-    expect(sh.calls).toEqual(['kind version', 'kubectl version --client', 'kind get clusters']);
+    expect(sh.calls).toEqual(['kind version', 'kubectl version --client -o json', 'kind get clusters']);
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId.kind).toMatchObject({ ok: true, severity: 'error', detail: 'kind v0.33.0 go1.24.2 linux/amd64' });
     expect(byId.kubectl).toMatchObject({ ok: true, detail: 'kubectl v1.32.4' });
@@ -183,7 +217,7 @@ describe('kind runtime up (recorded shell)', () => {
         initContainerStatuses: [{ name: 'wait-for-buckets', ready: false, restartCount: 0, image: 'mc', imageID: '', state: { running: {} } }],
       }),
     ]);
-    box.sh.rules.push(...freshClusterRules(stack, [notReady, workloadList(box, stack, true)]));
+    box.sh.rules.push(...freshClusterRules(stack, [notReady, workloadList(box, stack, true)], box));
     const { out, text } = capturedOutput();
     const times = await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out });
 
@@ -192,10 +226,15 @@ describe('kind runtime up (recorded shell)', () => {
       `kind create cluster --name mop-sandbox --config ${DIR}/kind-cluster.yaml --kubeconfig ${DIR}/kubeconfig --wait 60s`,
       `docker build -f /pkg/demo-app/Dockerfile -t ${demoImage(stack)} /pkg`,
       `kind load docker-image ${demoImage(stack)} --name mop-sandbox`,
+      `docker image inspect --format "{{.Id}}" ${demoImage(stack)}`,
+      `${NODE} images -o json`,
+      `${K} version -o json`,
       `${K} apply --server-side --force-conflicts --field-manager=mop-sandbox -f ${DIR}/manifests`,
       GET_ALL,
       GET_ALL,
     ]);
+    // The demo's pod template carries the image ID, so a rebuilt image rolls out.
+    expect(readFileSync(join(box.dir, 'manifests', '17-demo.yaml'), 'utf8')).toContain(`mop-sandbox/image-id: ${DEMO_ID}`);
     const components = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo'];
     expect(Object.keys(times).sort()).toEqual([...components].sort());
     for (const c of components) expect(times[c]).toBeGreaterThanOrEqual(0);
@@ -221,9 +260,14 @@ describe('kind runtime up (recorded shell)', () => {
       ['kind get clusters', { stdout: 'lab\n' }],
       ['docker inspect', { exitCode: 1, stderr: 'Error: No such object: lab-control-plane' }],
       ['kind export kubeconfig', {}],
+      [/^kubectl .* get statefulsets,persistentvolumeclaims /, { stdout: '{"items":[]}' }],
+      ['docker exec lab-control-plane crictl images -o json', { stdout: criImages(stack, box) }],
+      [/^kubectl .* version -o json$/, { stdout: VERSIONS }],
       [/^kubectl .* delete -n mop-system job\/buckets --ignore-not-found$/, {}],
+      [/^kubectl .* get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts /, { stdout: '{"items":[]}' }],
+      [/^kubectl .* get clusterroles,clusterrolebindings /, { stdout: '{"items":[]}' }],
       [/^kubectl .* apply /, {}],
-      [/^kubectl .* get deployments/, { stdout: workloadList(box, stack, true) }],
+      [/^kubectl .* get deployments,statefulsets,daemonsets,jobs,pods/, { stdout: workloadList(box, stack, true) }],
     ]);
     const notes: string[] = [];
     const rt = createKindRuntime({ exec: sh, env: { ...box.env, MOP_KIND_CLUSTER: 'lab' }, sources: box.sources, pollMs: 0, packageRoot: ROOT, log: (l) => notes.push(l) });
@@ -235,7 +279,12 @@ describe('kind runtime up (recorded shell)', () => {
       // A cluster made elsewhere, no record, and Docker does not know the node: go on, but say how to recover.
       'docker inspect --format "{{json .HostConfig.PortBindings}}" lab-control-plane',
       'kind export kubeconfig --name lab --kubeconfig $STATE/kind/lab/kubeconfig',
+      `${kl} get statefulsets,persistentvolumeclaims -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
+      'docker exec lab-control-plane crictl images -o json',
+      `${kl} version -o json`,
       `${kl} delete -n mop-system job/buckets --ignore-not-found`,
+      `${kl} get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
+      `${kl} get clusterroles,clusterrolebindings -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o json`,
       `${kl} apply --server-side --force-conflicts --field-manager=mop-sandbox -f $STATE/kind/lab/manifests`,
       `${kl} get deployments,statefulsets,daemonsets,jobs,pods -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
     ]);
@@ -250,9 +299,13 @@ describe('kind runtime up (recorded shell)', () => {
     box.sh.rules.push(
       ['kind get clusters', { stdout: 'other\nmop-sandbox\n' }],
       ['kind export kubeconfig', {}],
+      [`${K} get statefulsets,persistentvolumeclaims`, { stdout: '{"items":[]}' }],
       ['docker build', {}],
       ['kind load docker-image', {}],
+      ...nodeRules(stack, box),
       [`${K} delete -n mop-system job/buckets --ignore-not-found`, {}],
+      [`${K} get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts`, { stdout: '{"items":[]}' }],
+      [`${K} get clusterroles,clusterrolebindings`, { stdout: '{"items":[]}' }],
       [`${K} apply`, {}],
       [GET_ALL, { stdout: workloadList(box, stack, true) }],
     );
@@ -261,9 +314,15 @@ describe('kind runtime up (recorded shell)', () => {
     expect(box.sh.calls).toEqual([
       'kind get clusters',
       `kind export kubeconfig --name mop-sandbox --kubeconfig ${DIR}/kubeconfig`,
+      `${K} get statefulsets,persistentvolumeclaims -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
       `docker build -f /pkg/demo-app/Dockerfile -t ${demoImage(stack)} /pkg`,
       `kind load docker-image ${demoImage(stack)} --name mop-sandbox`,
+      `docker image inspect --format "{{.Id}}" ${demoImage(stack)}`,
+      `${NODE} images -o json`,
+      `${K} version -o json`,
       `${K} delete -n mop-system job/buckets --ignore-not-found`,
+      `${K} get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
+      `${K} get clusterroles,clusterrolebindings -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o json`,
       `${K} apply --server-side --force-conflicts --field-manager=mop-sandbox -f ${DIR}/manifests`,
       GET_ALL,
     ]);
@@ -333,7 +392,7 @@ describe('kind runtime up (recorded shell)', () => {
     const box = await setup(stack);
     const logLines = Array.from({ length: 60 }, (_, i) => `level=error msg="line ${i}"`).join('\n') + '\n';
     box.sh.rules.push(
-      ...freshClusterRules(stack, [workloadList(box, stack, (c) => c !== 'tempo', [crashingPod('tempo-0', 'tempo', CRASH_RESTART_LIMIT)])]),
+      ...freshClusterRules(stack, [workloadList(box, stack, (c) => c !== 'tempo', [crashingPod('tempo-0', 'tempo', CRASH_RESTART_LIMIT)])], box),
       [`${K} get pods -n mop-system -l app.kubernetes.io/name=tempo -o json`, { stdout: JSON.stringify({ items: [{ kind: 'Pod', ...crashingPod('tempo-0', 'tempo', CRASH_RESTART_LIMIT) }] }) }],
       [`${K} logs -n mop-system pod/tempo-0 -c tempo --tail=50 --previous`, { stdout: logLines.split('\n').slice(-51).join('\n') }],
     );
@@ -363,15 +422,18 @@ describe('kind runtime up (recorded shell)', () => {
       ],
     });
     box.sh.rules.push(
-      ...freshClusterRules(stack, [workloadList(box, stack, (c) => c !== 'grafana', [pulling])]),
+      ...freshClusterRules(stack, [workloadList(box, stack, (c) => c !== 'grafana', [pulling])], box),
       [`${K} get pods -n mop-system -l app.kubernetes.io/name=grafana -o json`, { stdout: JSON.stringify({ items: [{ kind: 'Pod', ...pulling }] }) }],
       [`${K} logs -n mop-system pod/grafana-abc -c grafana --tail=50`, { exitCode: 1, stderr: 'container "grafana" is waiting to start: trying and failing to pull image' }],
     );
     const err = await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out }).catch((e) => e);
     expect(err).toMatchObject({ code: 'NOT_READY', exitCode: ExitCode.notReady });
     expect(err.what).toContain('grafana failed to start: grafana-abc: ErrImagePull');
-    expect(err.next).toContain(`docker pull ${imageRef(images.grafana)}`);
-    expect(err.next).toContain(`kind load docker-image ${imageRef(images.grafana)} --name mop-sandbox`);
+    // Not `kind load docker-image` of a pulled image: that fails on Docker's containerd image store (kind#3795).
+    const grafanaRef = imageRef(images.grafana);
+    expect(err.next).toContain(`docker pull --platform linux/${process.arch === 'x64' ? 'amd64' : process.arch} ${grafanaRef}`);
+    expect(err.next).toContain(`-o image.tar ${grafanaRef} && kind load image-archive image.tar --name mop-sandbox`);
+    expect(err.next).not.toContain('kind load docker-image');
     expect(err.details).toContain('(no log lines from grafana-abc: container "grafana" is waiting to start: trying and failing to pull image)');
   });
 
@@ -385,7 +447,7 @@ describe('kind runtime up (recorded shell)', () => {
       containerStatuses: [{ name: 'mimir', ready: false, restartCount: 0, image: 'grafana/mimir', imageID: '', state: { running: {} } }],
     });
     box.sh.rules.push(
-      ...freshClusterRules(stack, [workloadList(box, stack, (c) => c !== 'mimir', [slow])]),
+      ...freshClusterRules(stack, [workloadList(box, stack, (c) => c !== 'mimir', [slow])], box),
       [`${K} get pods -n mop-system -l app.kubernetes.io/name=mimir -o json`, { stdout: JSON.stringify({ items: [{ kind: 'Pod', ...slow }] }) }],
       [`${K} logs -n mop-system pod/mimir-0 -c mimir --tail=50`, { stdout: 'waiting for ring\n' }],
     );
@@ -401,7 +463,7 @@ describe('kind runtime up (recorded shell)', () => {
     const box = await setup(stack);
     const ctl = new AbortController();
     box.sh.rules.push(
-      ...freshClusterRules(stack, []),
+      ...freshClusterRules(stack, [], box),
       [`${K} delete`, {}],
     );
     box.sh.rules.splice(box.sh.rules.findIndex(([m]) => m === GET_ALL), 1, [
@@ -417,7 +479,8 @@ describe('kind runtime up (recorded shell)', () => {
     expect(box.sh.calls.slice(-3)).toEqual([
       GET_ALL,
       `${K} delete deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts -n mop-system -l app.kubernetes.io/part-of=mop-sandbox --ignore-not-found --wait=false`,
-      `${K} delete clusterroles,clusterrolebindings -l app.kubernetes.io/part-of=mop-sandbox --ignore-not-found --wait=false`,
+      // Only this namespace's cluster-scoped objects: another namespace of ours may be running on its own RBAC.
+      `${K} delete clusterroles,clusterrolebindings -l "app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace in (mop-system)" --ignore-not-found --wait=false`,
     ]);
   });
 
@@ -445,6 +508,7 @@ describe('kind runtime up (recorded shell)', () => {
     box.sh.rules.push(
       ['kind get clusters', { stdout: '' }],
       ['kind create cluster', {}],
+      ...nodeRules(stack, box),
       [`${K} apply`, { exitCode: 1, stderr: 'The Service "grafana-nodeport" is invalid: spec.ports[0].nodePort: Invalid value: 30007: provided port is already allocated' }],
     );
     const err = await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out }).catch((e) => e);
@@ -713,5 +777,294 @@ describe('kind runtime decisions (pure)', () => {
     expect(componentState([pod('t', 'tempo', { phase: 'Pending' })], false)).toMatchObject({ state: 'starting', health: 'starting' });
     expect(componentState([readyPod('t', 'tempo')], false)).toMatchObject({ state: 'running', health: 'healthy', detail: '1/1 ready' });
     expect(componentState([], false)).toMatchObject({ state: 'missing' });
+  });
+});
+
+describe('kind preflight on a small or cgroup v1 engine (recorded shell, `docker info` fixtures)', () => {
+  const versions: Rule[] = [
+    ['kind version', { stdout: 'kind v0.33.0 go1.24.2 linux/amd64\n' }],
+    ['kubectl version --client', { stdout: JSON.stringify({ clientVersion: { gitVersion: 'v1.36.2' } }) }],
+    ['kind get clusters', { stdout: '' }],
+  ];
+  const colima = dockerInfoFixture('docker-info-colima-2cpu-4gib-cgroup-v2');
+  const cgroupV1 = dockerInfoFixture('docker-info-cgroup-v1');
+
+  /** CPU millicores and memory the profile's pods request, summed by hand from profiles.ts (the code counts the render). */
+  function expectedRequests(profile: 'default' | 'dev' | 'prod', stack: Stack) {
+    let cpu = 0;
+    let mem = 0;
+    for (const c of stack.components) {
+      const r = profiles[profile].resources[c.name] ?? fallbackResources;
+      const n = c.workload === 'DaemonSet' ? 1 : c.replicas;
+      cpu += cpuMilli(r.requests.cpu) * n;
+      mem += parseBytes(r.requests.memory) * n;
+    }
+    return { cpu: cpu + KIND_CONTROL_PLANE.cpuMilli, mem: mem + KIND_CONTROL_PLANE.memoryBytes };
+  }
+
+  it('2 CPUs / 4 GiB: the default profile does not fit (it needs 2.06 CPUs with the control plane); the error names the dev profile and Colima\'s fix', async () => {
+    const stack = buildStack();
+    const box = await setup(stack, versions, { docker: fakeDocker(0, colima), platform: 'darwin' });
+    const checks = await box.rt.preflight(stack);
+    const cpu = checks.find((c) => c.id === 'cpu')!;
+    const mem = checks.find((c) => c.id === 'memory')!;
+    const want = expectedRequests('default', stack);
+    expect(want.cpu).toBe(2060);
+    expect(cpu).toMatchObject({ ok: false, severity: 'error' });
+    expect(cpu.detail).toBe(
+      "the engine has 2 CPUs; the cluster requests 2.06 CPUs (the default profile's pods 1.11 CPUs / 2.4 GiB + kind's control plane 0.95 CPUs / 0.3 GiB), so some pods would never be scheduled",
+    );
+    expect(cpu.fix).toBe('use `--profile dev` (it fits this engine), or restart Colima bigger: `colima stop && colima start --cpu 4 --memory 8`');
+    // Memory fits: 2.7 GiB requested (alloy counted twice) of the 3.8 GiB a 4 GiB VM reports.
+    expect(mem).toMatchObject({ ok: true, detail: `3.8 GiB available, ${(want.mem / 1024 ** 3).toFixed(1)} GiB requested (control plane included)` });
+    const err = preflightError(checks)!;
+    expect(err).toMatchObject({ exitCode: ExitCode.preflight });
+    expect(err.what).toBe(cpu.detail);
+  });
+
+  it('2 CPUs / 4 GiB: the dev profile fits, and prod asks for what its replicas need', async () => {
+    const dev = buildStack({ profile: 'dev' });
+    const box = await setup(dev, versions, { docker: fakeDocker(0, colima), platform: 'darwin' });
+    const checks = await box.rt.preflight(dev);
+    expect(expectedRequests('dev', dev).cpu).toBe(1510);
+    expect(checks.find((c) => c.id === 'cpu')).toMatchObject({ ok: true, detail: '2 CPUs available, 1.51 CPUs requested (control plane included)' });
+    expect(preflightError(checks)).toBeUndefined();
+
+    const prod = buildStack({ profile: 'prod', s3Endpoint: 's3.example.com:443' });
+    const p = await setup(prod, versions, { docker: fakeDocker(0, colima), platform: 'darwin' });
+    const cpu = (await p.rt.preflight(prod)).find((c) => c.id === 'cpu')!;
+    // alloy ×3, mimir ×2, loki ×2: counted per replica.
+    expect(expectedRequests('prod', prod).cpu).toBe(3810);
+    expect(cpu.detail).toContain('the cluster requests 3.81 CPUs');
+    expect(cpu.fix).toContain('--profile dev');
+  });
+
+  it('memory counts replicas and the control plane: a 2 GiB engine refuses the default profile and names dev', async () => {
+    const stack = buildStack();
+    const small = { ...colima, MemTotal: 2 * 1024 ** 3, NCPU: 8 };
+    const box = await setup(stack, versions, { docker: fakeDocker(0, small), platform: 'darwin' });
+    const mem = (await box.rt.preflight(stack)).find((c) => c.id === 'memory')!;
+    const want = expectedRequests('default', stack);
+    expect(mem).toMatchObject({ ok: false, severity: 'error' });
+    expect(mem.detail).toContain(`the cluster requests ${(want.mem / 1024 ** 3).toFixed(1)} GiB`);
+    expect(mem.fix).toContain('`--profile dev`');
+  });
+
+  it('cgroup v1 engine (real `docker info` of this CI host): a warning with the cgroup v2 fix, and the new cluster gets failCgroupV1: false', async () => {
+    const stack = buildStack({ demo: false });
+    const box = await setup(stack, versions, { docker: fakeDocker(0, cgroupV1) });
+    const checks = await box.rt.preflight(stack);
+    const cgroup = checks.find((c) => c.id === 'cgroup')!;
+    expect(cgroup).toMatchObject({ ok: false, severity: 'warn', fix: CGROUP_V2_FIX });
+    expect(cgroup.detail).toContain('cgroup v1');
+    expect(cgroup.detail).toContain('failCgroupV1: false');
+    // A warning: preflight does not stop `up` for it (the kubelet is configured to run).
+    expect(preflightError(checks.filter((c) => c.id === 'cgroup'))).toBeUndefined();
+
+    box.sh.rules.push(['kind create cluster', {}], ...nodeRules(stack, box), [`${K} apply`, {}], [GET_ALL, { stdout: workloadList(box, stack, true) }]);
+    const { out, text } = capturedOutput();
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out });
+    const config = parseYaml(readFileSync(join(box.dir, 'kind-cluster.yaml'), 'utf8'));
+    expect(config.kubeadmConfigPatches).toEqual([CGROUP_V1_KUBELET_PATCH]);
+    expect(parseYaml(config.kubeadmConfigPatches[0])).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', failCgroupV1: false });
+    expect(text()).toContain('the Docker engine uses cgroup v1');
+  });
+
+  it('cgroup v2 engine: the check passes and the cluster config has no kubelet patch', async () => {
+    const stack = buildStack({ demo: false });
+    const box = await setup(stack, versions, { docker: fakeDocker(0, colima) });
+    expect((await box.rt.preflight(stack)).find((c) => c.id === 'cgroup')).toMatchObject({ ok: true, detail: 'cgroup v2' });
+    box.sh.rules.push(['kind create cluster', {}], ...nodeRules(stack, box), [`${K} apply`, {}], [GET_ALL, { stdout: workloadList(box, stack, true) }]);
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out });
+    expect(parseYaml(readFileSync(join(box.dir, 'kind-cluster.yaml'), 'utf8')).kubeadmConfigPatches).toBeUndefined();
+  });
+
+  it('Podman: a warning that kind\'s Podman provider is experimental', async () => {
+    const stack = buildStack({ demo: false });
+    const podman = { ...fakeDocker(0, colima), version: async () => ({ Version: '5.2.0', ApiVersion: '1.41', Components: [{ Name: 'Podman Engine', Version: '5.2.0' }] }) } as any;
+    const box = await setup(stack, versions, { docker: podman });
+    expect((await box.rt.preflight(stack)).find((c) => c.id === 'podman')).toMatchObject({ ok: false, severity: 'warn', detail: expect.stringContaining('experimental') });
+  });
+
+  it('parses the kubectl client version from JSON, from text, and from kubectl before 1.28 (version.Info{...})', () => {
+    expect(kubectlVersion(JSON.stringify({ clientVersion: { gitVersion: 'v1.37.0' } }), 'client')).toBe('v1.37.0');
+    expect(kubectlVersion('Client Version: v1.32.4\nKustomize Version: v5.5.0\n', 'client')).toBe('v1.32.4');
+    expect(kubectlVersion('Client Version: version.Info{Major:"1", Minor:"27", GitVersion:"v1.27.3", GitCommit:"25b4e43"}\n', 'client')).toBe('v1.27.3');
+  });
+});
+
+describe('kind up: images, rollout, prune, profile switch (recorded shell)', () => {
+  it('pulls every image into the node before the readiness clock starts: 8 slow pulls do not eat a 180 s deadline', async () => {
+    const stack = buildStack();
+    let clock = 0;
+    const box = await setup(stack, [], { now: () => clock });
+    const images = imagesOf(kubernetesObjects(stack, { sources: box.sources }), new Set([demoImage(stack)]));
+    expect(images.length).toBeGreaterThanOrEqual(7);
+    box.sh.rules.push(
+      ['kind get clusters', { stdout: '' }],
+      ['kind create cluster', {}],
+      ['docker build', {}],
+      ['kind load docker-image', {}],
+      ['docker image inspect --format "{{.Id}}"', { stdout: DEMO_ID }],
+      [`${NODE} images -o json`, { stdout: '{"images":[]}' }],
+      [
+        `${NODE} pull`,
+        () => {
+          clock += 100_000; // every pull takes 100 s
+          return { stdout: 'Image is up to date for sha256:…' };
+        },
+      ],
+      [`${K} version -o json`, { stdout: VERSIONS }],
+      [`${K} apply`, {}],
+      [GET_ALL, () => ((clock += 1000), { stdout: workloadList(box, stack, true) })],
+    );
+    const { out, text } = capturedOutput();
+    const times = await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out, readyTimeoutMs: 180_000 });
+    const pulls = box.sh.calls.filter((c) => c.startsWith(`${NODE} pull`));
+    expect(pulls).toEqual(images.map((i) => `${NODE} pull ${i}`));
+    const lastPull = box.sh.calls.lastIndexOf(pulls.at(-1)!);
+    expect(box.sh.calls.findIndex((c) => c.startsWith(`${K} apply`))).toBeGreaterThan(lastPull);
+    // The deadline measured readiness only: ready a second after apply, not 800 s after the start.
+    for (const t of Object.values(times)) expect(t).toBeLessThan(5);
+    // Progress: one line per pulled image.
+    for (const i of images) expect(text()).toMatch(new RegExp(`✓ pull ${i.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(into the kind node\\)\\s+\\d+\\.\\ds`));
+  });
+
+  it('images the node already holds are not pulled again', async () => {
+    const stack = buildStack();
+    const box = await setup(stack);
+    box.sh.rules.push(...freshClusterRules(stack, [workloadList(box, stack, true)], box));
+    const { out, text } = capturedOutput();
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out });
+    expect(box.sh.calls.some((c) => c.startsWith(`${NODE} pull`))).toBe(false);
+    expect(text()).toMatch(/images: all \d+ present in the kind node/);
+  });
+
+  it('a pull that fails for good stops before apply, with the save + `kind load image-archive` fix', async () => {
+    const stack = buildStack({ demo: false });
+    const box = await setup(stack, [
+      ['kind get clusters', { stdout: '' }],
+      ['kind create cluster', {}],
+      [`${NODE} images -o json`, { stdout: '{"images":[]}' }],
+      [`${NODE} pull`, (line) => (line.includes('grafana/grafana') ? { exitCode: 1, stderr: 'E1129 pull failed: rpc error: ... grafana/grafana: not found' } : {})],
+    ]);
+    const err = await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'IMAGE_PULL_FAILED', exitCode: ExitCode.preflight });
+    expect(err.what).toMatch(/^could not pull grafana\/grafana:\S+ into the kind node$/);
+    expect(err.next).toContain('kind load image-archive image.tar --name mop-sandbox');
+    expect(box.sh.calls.some((c) => c.includes(' apply '))).toBe(false);
+    // Definitive ("not found"): no retries.
+    expect(box.sh.calls.filter((c) => c.includes('pull grafana/grafana'))).toHaveLength(1);
+  });
+
+  it('a rebuilt demo image rolls out: its new image ID changes the applied pod template', async () => {
+    const stack = buildStack();
+    const box = await setup(stack);
+    const existing = (id: string): Rule[] => [
+      [GET_ALL, { stdout: workloadList(box, stack, true) }],
+      ['kind get clusters', { stdout: 'mop-sandbox\n' }],
+      ['kind export kubeconfig', {}],
+      [`${K} get`, { stdout: '{"items":[]}' }],
+      ['docker build', {}],
+      ['kind load docker-image', {}],
+      ['docker image inspect --format "{{.Id}}"', { stdout: id }],
+      [`${NODE} images -o json`, { stdout: criImages(stack, box) }],
+      [`${K} version -o json`, { stdout: VERSIONS }],
+      [`${K} delete`, {}],
+      [`${K} apply`, {}],
+    ];
+    mkdirSync(box.dir, { recursive: true });
+    writeFileSync(join(box.dir, 'cluster.json'), JSON.stringify({ cluster: 'mop-sandbox', createdAt: 'x', portMappings: configMappings(kindClusterConfig(stack)) }));
+    const demoTemplate = () => parseAllDocuments(readFileSync(join(box.dir, 'manifests', '17-demo.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'Deployment').spec.template;
+    box.sh.rules = existing('sha256:1111');
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out });
+    const first = demoTemplate();
+    box.sh.rules = existing('sha256:2222');
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out });
+    const second = demoTemplate();
+    expect(first.metadata.annotations[IMAGE_ID_ANNOTATION]).toBe('sha256:1111');
+    expect(second.metadata.annotations[IMAGE_ID_ANNOTATION]).toBe('sha256:2222');
+    // Same tag both times: only the annotation tells Kubernetes the template changed.
+    expect(second.spec.containers[0].image).toBe(first.spec.containers[0].image);
+  });
+
+  it('prunes by the owner label what the stack no longer has (OBI and the demo turned off), before apply; keeps data claims', async () => {
+    const before = buildStack({ obi: true });
+    const stack = buildStack({ demo: false });
+    const box = await setup(stack);
+    mkdirSync(box.dir, { recursive: true });
+    writeFileSync(join(box.dir, 'cluster.json'), JSON.stringify({ cluster: 'mop-sandbox', createdAt: 'x', portMappings: configMappings(kindClusterConfig(before)) }));
+    const live = (kinds: string[]) =>
+      JSON.stringify({ items: kubernetesObjects(before, { sources: box.sources }).filter((o) => kinds.includes(o.kind!)) });
+    box.sh.rules.push(
+      ['kind get clusters', { stdout: 'mop-sandbox\n' }],
+      ['kind export kubeconfig', {}],
+      [`${K} get statefulsets,persistentvolumeclaims`, { stdout: live(['StatefulSet', 'PersistentVolumeClaim']) }],
+      ...nodeRules(stack, box),
+      [`${K} delete -n mop-system job/buckets`, {}],
+      [`${K} get ${DOWN_NAMESPACED.join(',')}`, { stdout: live(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'ConfigMap', 'ServiceAccount']) }],
+      [`${K} get ${DOWN_CLUSTER_SCOPED.join(',')}`, { stdout: live(['ClusterRole', 'ClusterRoleBinding']) }],
+      [`${K} delete -n mop-system`, {}],
+      [`${K} apply`, {}],
+      [GET_ALL, { stdout: workloadList(box, stack, true) }],
+    );
+    const { out, text } = capturedOutput();
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out });
+    const prune = box.sh.calls.find((c) => c.startsWith(`${K} delete -n mop-system `) && !c.includes('job/buckets'))!;
+    const deleted = prune.split(' ').filter((w) => w.includes('/') && !w.startsWith('$'));
+    // Exactly the objects of the components that left (demo, obi), of the kinds `down` removes too.
+    const prunable = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'ConfigMap', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'];
+    const gone = kubernetesObjects(before, { sources: box.sources }).filter(
+      (o) => prunable.includes(o.kind!) && ['demo', 'obi'].includes(o.metadata?.labels?.['app.kubernetes.io/name'] ?? ''),
+    );
+    expect(gone.length).toBeGreaterThanOrEqual(6);
+    expect(deleted.sort()).toEqual(gone.map((o) => `${o.kind!.toLowerCase()}/${o.metadata!.name}`).sort());
+    expect(deleted.some((d) => d.startsWith('persistentvolumeclaim/') || d.startsWith('secret/') || d.startsWith('namespace/'))).toBe(false);
+    expect(box.sh.calls.indexOf(prune)).toBeLessThan(box.sh.calls.findIndex((c) => c.startsWith(`${K} apply`)));
+    // The cluster-scoped lookup selects only this namespace's objects.
+    expect(box.sh.calls).toContain(`${K} get clusterroles,clusterrolebindings -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o json`);
+    expect(text()).toContain('removed what is no longer part of the stack: ');
+  });
+
+  it('switching default → prod on the same namespace: refused before anything changes, naming the claims and the way out', async () => {
+    const before = buildStack();
+    const stack = buildStack({ profile: 'prod', s3Endpoint: 's3.example.com:443' });
+    const box = await setup(stack);
+    mkdirSync(box.dir, { recursive: true });
+    writeFileSync(
+      join(box.dir, 'cluster.json'),
+      JSON.stringify({ cluster: 'mop-sandbox', createdAt: 'x', portMappings: configMappings(kindClusterConfig(before)), namespace: 'mop-system', profile: 'default' }),
+    );
+    const live = kubernetesObjects(before, { sources: box.sources }).filter((o) => o.kind === 'StatefulSet' || o.kind === 'PersistentVolumeClaim');
+    box.sh.rules.push(
+      ['kind get clusters', { stdout: 'mop-sandbox\n' }],
+      ['kind export kubeconfig', {}],
+      [`${K} get statefulsets,persistentvolumeclaims -n mop-system`, { stdout: JSON.stringify({ items: live }) }],
+    );
+    const err = await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'PROFILE_SWITCH_REFUSED', exitCode: ExitCode.preflight });
+    expect(err.what).toBe('the namespace mop-system holds data volumes of other sizes than the prod profile asks for (made by the default profile)');
+    expect(err.why).toContain('nothing was changed');
+    expect(err.details).toContain('statefulset/tempo (claim template data): 10Gi in the cluster, 50Gi in this profile');
+    expect(err.details).toContain('persistentvolumeclaim/grafana-data: 1Gi in the cluster, 5Gi in this profile');
+    expect(err.next).toContain('`mop-sandbox up --profile default`');
+    expect(err.next).toContain('`mop-sandbox down --purge`');
+    // Nothing changed: no build, no pull, no delete, no apply.
+    expect(box.sh.calls.filter((c) => / (delete|apply) |docker build|crictl pull|kind load/.test(c))).toEqual([]);
+  });
+
+  it('warns when kubectl is more than one minor version from the server', async () => {
+    const stack = buildStack({ demo: false });
+    const box = await setup(stack);
+    box.sh.rules.push(...freshClusterRules(stack, [workloadList(box, stack, true)], box));
+    box.sh.rules.unshift([`${K} version -o json`, { stdout: JSON.stringify({ clientVersion: { gitVersion: 'v1.37.0' }, serverVersion: { gitVersion: 'v1.35.8' } }) }]);
+    const { out, text } = capturedOutput();
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out });
+    expect(text()).toContain("warning: kubectl v1.37.0 is 2 minor versions away from the cluster's v1.35.8; kubectl supports ±1");
+    const quiet = await setup(stack);
+    quiet.sh.rules.push(...freshClusterRules(stack, [workloadList(quiet, stack, true)], quiet));
+    const q = capturedOutput();
+    await quiet.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: q.out });
+    expect(q.text()).not.toContain('minor versions away');
   });
 });
