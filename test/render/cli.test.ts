@@ -74,6 +74,8 @@ describe('mop-sandbox render (compiled CLI)', () => {
     expect(doc.files).toContain('README.txt');
     expect(statSync(join(out, 'manifests', '02-secret.yaml')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(out, 'README.txt'), 'utf8')).toContain(`kubectl apply -f ${out}/manifests`);
+    // `kubectl wait` for Ready pods leaves out the finished bucket job's pod (it never turns Ready, kubectl#1451).
+    expect(readFileSync(join(out, 'README.txt'), 'utf8')).toContain("wait --for=condition=Ready pods -l 'app.kubernetes.io/part-of=mop-sandbox,app.kubernetes.io/name notin (buckets)'");
     const kind = parse(readFileSync(join(out, 'kind-cluster.yaml'), 'utf8'));
     expect(kind.networking.apiServerAddress).toBe('127.0.0.1');
     for (const m of kind.nodes[0].extraPortMappings) expect(m.listenAddress).toBe('127.0.0.1');

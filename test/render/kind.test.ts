@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { assignNodePorts, kindClusterConfig, NODE_PORT_BASE, NODE_PORT_MAX, nodePortKey, renderKindConfig } from '../../scripts/render/kind.js';
+import { assignNodePorts, kindClusterConfig, NODE_PORT_BASE, NODE_PORT_MAX, NODE_PORTS, nodePortKey, renderKindConfig } from '../../scripts/render/kind.js';
 import { kubernetesObjects } from '../../scripts/render/kubernetes.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { images } from '../../scripts/stack/versions.js';
@@ -41,6 +41,27 @@ describe('kind cluster config', () => {
       for (const [k, v] of assignNodePorts(stackOf(opts))) expect(v, k).toBe(base.get(k));
     }
     expect(base.get(nodePortKey({ component: 'grafana', name: 'http' }))).toBeDefined();
+  });
+
+  it('takes NodePorts from one fixed table: every publishable port has its own, whatever the model order', () => {
+    const keys = new Set(variants.flatMap((o) => stackOf(o).published.map(nodePortKey)));
+    for (const k of keys) expect(NODE_PORTS[k], k).toBeDefined();
+    expect(new Set(Object.values(NODE_PORTS)).size).toBe(Object.keys(NODE_PORTS).length);
+    // The same stack with its published ports in reverse order gets the same NodePorts.
+    const stack = buildStack({ obi: true });
+    const reversed = { ...stack, published: [...stack.published].reverse() };
+    expect(Object.fromEntries(assignNodePorts(reversed))).toEqual(Object.fromEntries(assignNodePorts(stack)));
+    // A port the table does not know is an error that says where to add it, not a silently shifted number.
+    const unknown = { ...stack, published: [...stack.published, { ...stack.published[0], component: 'grafana' as const, name: 'extra' }] };
+    expect(() => assignNodePorts(unknown)).toThrow(/no NodePort for grafana\.extra: add it to NODE_PORTS/);
+  });
+
+  it('on a cgroup v1 engine, patches the kubelet config so Kubernetes >= 1.35 starts (and only then)', () => {
+    const stack = buildStack();
+    expect(kindClusterConfig(stack).kubeadmConfigPatches).toBeUndefined();
+    const cfg = parse(renderKindConfig(stack, { cgroupV1: true }));
+    expect(cfg.kubeadmConfigPatches).toHaveLength(1);
+    expect(parse(cfg.kubeadmConfigPatches[0])).toEqual({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', failCgroupV1: false });
   });
 
   it('follows moved host ports and bind address; node image pinned with a digest', () => {
