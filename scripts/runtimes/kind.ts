@@ -35,7 +35,7 @@ import { writeRender } from '../render/write.js';
 import { uiUrl } from '../lib/urls.js';
 import { buildStack, NAMESPACE_LABEL, type Component, type ComponentName, type Stack } from '../stack/model.js';
 import { images } from '../stack/versions.js';
-import { CGROUP_V2_FIX, checkCgroup, checkKindCapacity, otherProfiles } from './kind/preflight.js';
+import { checkCgroup, checkKindCapacity, otherProfiles } from './kind/preflight.js';
 import { imagesOf, nodeHasImage, type CriImages } from './kind/images.js';
 import { staleObjects, storageConflicts } from './kind/cluster-diff.js';
 import { NotReady, waitForReady, type Observation } from './readiness.js';
@@ -531,7 +531,6 @@ export class KindRuntime implements Runtime {
         out.step(`kind cluster ${this.project}`).ok('exists, reused');
       } else {
         stage = 'create';
-        if (cgroupV1) out.warn(`the Docker engine uses cgroup v1: creating the cluster with the kubelet setting failCgroupV1: false (${CGROUP_V2_FIX})`);
         await this.createCluster(config, stack, out, signal);
       }
 
