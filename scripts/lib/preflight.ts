@@ -218,7 +218,7 @@ export function checkConfigFiles(stack: Stack, runtime: RuntimeName, dirs: { con
 }
 
 const codeFor = (id: string) =>
-  id === 'docker' ? 'DOCKER_UNREACHABLE' : id === 'compose' ? 'COMPOSE_MISSING' : id.startsWith('port') ? 'PORT_IN_USE' : id === 'memory' ? 'MEMORY_LOW' : id === 'disk' ? 'DISK_LOW' : id === 'config' ? 'CONFIG_MISSING' : 'PREFLIGHT_FAILED';
+  id === 'docker' ? 'DOCKER_UNREACHABLE' : id === 'compose' ? 'COMPOSE_MISSING' : id.startsWith('port') ? 'PORT_IN_USE' : id === 'memory' ? 'MEMORY_LOW' : id === 'disk' ? 'DISK_LOW' : id === 'cpu' ? 'CPU_LOW' : id === 'config' ? 'CONFIG_MISSING' : 'PREFLIGHT_FAILED';
 
 /** The UserError for the failed blocking checks (undefined when none failed). */
 export function preflightError(checks: PreflightCheck[], dockerError?: UserError): UserError | undefined {

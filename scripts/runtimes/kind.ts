@@ -587,11 +587,15 @@ export class KindRuntime implements Runtime {
     const node = `${this.project}-control-plane`;
     const images = imagesOf(objects, new Set(stack.components.filter((c) => c.build).map((c) => c.image)));
     const listed = await this.run('docker', ['exec', node, 'crictl', 'images', '-o', 'json'], { allowFail: true, signal });
-    let present: CriImages = {};
+    let present: CriImages;
     try {
-      present = listed.exitCode === 0 ? (JSON.parse(listed.stdout) as CriImages) : {};
-    } catch {
-      present = {};
+      if (listed.exitCode !== 0) throw new Error(stderrTail(listed.stderr || listed.stdout, 1) || `exit ${listed.exitCode}`);
+      present = JSON.parse(listed.stdout) as CriImages;
+    } catch (e) {
+      // No way into the node (another kind provider, an old node image): the kubelet pulls instead, on the clock.
+      if (signal.aborted) throw e;
+      out.warn(`could not list the images in the kind node ${node} (${(e as Error).message}); the cluster pulls them itself, inside the readiness deadline`);
+      return;
     }
     const missing = images.filter((i) => !nodeHasImage(present, i));
     if (!missing.length) {

@@ -939,6 +939,17 @@ describe('kind up: images, rollout, prune, profile switch (recorded shell)', () 
     expect(text()).toMatch(/images: all \d+ present in the kind node/);
   });
 
+  it('a node it cannot list images in: no pre-pull, a warning, and up goes on (the kubelet pulls)', async () => {
+    const stack = buildStack({ demo: false });
+    const box = await setup(stack);
+    box.sh.rules.push(...freshClusterRules(stack, [workloadList(box, stack, true)], box));
+    box.sh.rules.unshift([`${NODE} images -o json`, { exitCode: 1, stderr: 'Error response from daemon: No such container: mop-sandbox-control-plane' }]);
+    const { out, text } = capturedOutput();
+    await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out });
+    expect(box.sh.calls.some((c) => c.startsWith(`${NODE} pull`))).toBe(false);
+    expect(text()).toContain('could not list the images in the kind node mop-sandbox-control-plane (Error response from daemon: No such container');
+  });
+
   it('a pull that fails for good stops before apply, with the save + `kind load image-archive` fix', async () => {
     const stack = buildStack({ demo: false });
     const box = await setup(stack, [
