@@ -78,7 +78,7 @@ describe('the packed package, installed in an empty folder', () => {
     const base = nodeStandIn(join(installed, 'demo-app', 'package-lock.json'));
     const tag = `mop-packed-demo:${process.pid}-${Date.now()}`;
     try {
-      const build = spawnSync('docker', ['build', '--network', 'none', '--build-arg', `NODE_IMAGE=${base}`, '-f', join(installed, 'demo-app', 'Dockerfile'), '-t', tag, installed], { encoding: 'utf8' });
+      const build = spawnSync('docker', ['build', '--force-rm', '--network', 'none', '--build-arg', `NODE_IMAGE=${base}`, '-f', join(installed, 'demo-app', 'Dockerfile'), '-t', tag, installed], { encoding: 'utf8' });
       expect(build.status, build.stdout + build.stderr).toBe(0);
       // The preload the services start with: the SDK, the http instrumentation and the version read from package.json.
       const check = spawnSync('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'node', tag, '--import', './demo-app/telemetry/register.js', '-e', 'console.log("loaded")'], {

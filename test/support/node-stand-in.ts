@@ -6,7 +6,7 @@
  *
  * Cached by a content-hash tag: a second run reuses the image.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,6 +120,10 @@ export function nodeStandIn(lockPath: string): string {
     const changes = ['-c', 'LABEL com.mop-sandbox.stand-in=true'];
     for (const [k, v] of Object.entries(env)) changes.push('-c', `ENV ${k}=${v}`);
     run('docker', ['import', ...changes, tar, ref]);
+    // Older stand-ins (other node, npm or lockfile) are ours and useless now.
+    for (const old of run('docker', ['images', NODE_STANDIN_REPO, '--format', '{{.Repository}}:{{.Tag}}']).split('\n').filter((r) => r && r !== ref)) {
+      spawnSync('docker', ['rmi', old]);
+    }
     return ref;
   } finally {
     rmSync(work, { recursive: true, force: true });
