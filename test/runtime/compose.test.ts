@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
+import { preflightError } from '../../scripts/lib/preflight.js';
 import { recordingExec, type RunResult } from '../../scripts/lib/exec.js';
 import { createOutput } from '../../scripts/lib/output.js';
 import { credentialEnv, createComposeRuntime, probeHost, projectName } from '../../scripts/runtimes/compose.js';
@@ -209,10 +210,16 @@ describe('compose runtime: up', () => {
 
   it('on Ctrl-C stops waiting, removes the containers it started, keeps the volumes (exit 130)', async () => {
     const ac = new AbortController();
-    const w = world({ http: () => ({ error: 'connection refused' }) });
-    const p = w.runtime.up(w.stack, { credentials, signal: ac.signal, out: w.out });
-    setTimeout(() => ac.abort(new Error('interrupted')), 50);
-    const err = await p.catch((e) => e);
+    // Ctrl-C arrives while up waits for readiness: on the first probe, after compose up started the containers.
+    const w = world({
+      http: () => {
+        ac.abort(new Error('interrupted'));
+        return { error: 'connection refused' };
+      },
+    });
+    const err = await w.runtime.up(w.stack, { credentials, signal: ac.signal, out: w.out }).catch((e) => e);
+    expect(composeCalls(w.exec)).toEqual(['up -d --no-build --pull never --remove-orphans']);
+    expect(w.fd.calls).toContain(`remove ${project}-tempo-1`);
     expect(err).toMatchObject({ code: 'INTERRUPTED', exitCode: ExitCode.interrupted });
     expect(w.fd.state.containers).toEqual([]);
     expect(w.fd.state.networks).toEqual([]);
@@ -221,16 +228,59 @@ describe('compose runtime: up', () => {
   });
 });
 
+describe('compose runtime: preflight', () => {
+  /** Every published port held by a container: the project's own, except `squat`, which a stranger holds (no host socket is touched). */
+  function engineHolding(stack: Stack, squat: string) {
+    const containers: FakeContainer[] = stack.published.map((p, i) => {
+      const key = `${p.component}.${p.name}`;
+      const own = key !== squat;
+      return { id: `c${i}`, name: own ? `${project}-${p.component}-${i}` : 'squatter', project: own ? project : 'other', service: p.component, state: 'running', ports: [{ private: p.port, public: p.hostPort, ip: p.hostIp }] };
+    });
+    return fakeDocker({ containers, info: { OperatingSystem: 'Debian GNU/Linux 12', MemTotal: 16 * 1024 ** 3 }, version: { Version: '27.3.1', ApiVersion: '1.47' } });
+  }
+
+  it('runs every check (Docker, compose, config files, each port, memory) and blames the container holding a port', async () => {
+    const stack = buildStack({ demo: false });
+    const fd = engineHolding(stack, 'grafana.http');
+    const exec = recordingExec({ 'docker compose version': { stdout: '2.26.1\n' } }, ['docker']);
+    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux' });
+    const checks = await rt.preflight(stack);
+    expect(checks.map((c) => c.id)).toEqual(['docker', 'compose', 'config', 'port:grafana.http', 'memory']);
+    const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
+    expect(byId['port:grafana.http']).toMatchObject({ ok: false, severity: 'error', detail: expect.stringMatching(/^127\.0\.0\.1:3000 \(grafana\.http\) is taken by .*squatter/) });
+    for (const id of ['docker', 'compose', 'config', 'memory']) expect(byId[id], id).toMatchObject({ ok: true });
+    expect(preflightError(checks)).toMatchObject({ code: 'PORT_IN_USE', exitCode: ExitCode.preflight });
+  });
+
+  it('with every port free (held by its own project) reports one passed ports check', async () => {
+    const stack = buildStack({ demo: false });
+    const fd = engineHolding(stack, '');
+    const exec = recordingExec({ 'docker compose version': { stdout: '2.26.1\n' } }, ['docker']);
+    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux' });
+    const checks = await rt.preflight(stack);
+    expect(checks.map((c) => [c.id, c.ok])).toEqual([
+      ['docker', true],
+      ['compose', true],
+      ['config', true],
+      ['ports', true],
+      ['memory', true],
+    ]);
+  });
+});
+
 describe('compose runtime: status, down', () => {
   it('reports state, health and URL per component', async () => {
     const stack = buildStack({ demo: false });
+    // containersFor publishes container port p on host port p + 10000 + the component's index.
+    const lokiReady = `:${3100 + 10000 + stack.components.findIndex((c) => c.name === 'loki')}/ready`;
     const w = world({
       stack,
       existing: containersFor(stack, { mimir: { state: 'exited', exitCode: 137 }, tempo: { state: 'exited', exitCode: 137, oomKilled: true }, alloy: { state: 'exited', exitCode: 2 } }),
-      http: (u) => (u.includes(':13100/') ? { status: 503 } : { status: 200 }),
+      http: (u) => (u.endsWith(lokiReady) ? { status: 503 } : { status: 200 }),
     });
     const list = await w.runtime.status(stack);
     const by = Object.fromEntries(list.map((s) => [s.name, s]));
+    expect(w.probes.filter((u) => u.endsWith(lokiReady))).toHaveLength(1);
     expect(by.buckets).toMatchObject({ state: 'completed', health: 'none' });
     // Exit 137 alone is a SIGKILL; only State.OOMKilled is an out-of-memory kill, told with the limit and the setting.
     expect(by.mimir).toMatchObject({ state: 'exited', exitCode: 137, exit: 'killed' });
@@ -241,7 +291,8 @@ describe('compose runtime: status, down', () => {
     );
     expect(by.alloy).toMatchObject({ state: 'exited', exitCode: 2, exit: 'crashed', detail: 'crashed (exit code 2); see `mop-sandbox logs alloy`, then `mop-sandbox up`' });
     expect(by.grafana).toMatchObject({ state: 'running', health: 'healthy', url: `http://127.0.0.1:${3000 + 10000 + stack.components.findIndex((c) => c.name === 'grafana')}/` });
-    expect(by.loki.detail).toBeUndefined();
+    expect(by.loki).toEqual({ name: 'loki', state: 'running', health: 'unhealthy', url: by.loki.url, detail: 'no restarts: /ready answers HTTP 503' });
+    expect(by.grafana.detail).toBeUndefined();
     expect(await world({}).runtime.status(stack)).toEqual([]);
   });
 
