@@ -1,0 +1,94 @@
+/**
+ * The one-line breaks `npm run mutation` applies, one at a time, to a temp copy of the repository; each must make
+ * at least one of its tests fail. M1-M20 are the audit's (../shared/reviews/review-tests-2026-11-29.md, M19
+ * unused there); X* are further breaks in configs and decision code. `find` must occur exactly once in `file`:
+ * when the code moves, update the anchor here (the runner says which one is stale).
+ */
+
+export interface Mutation {
+  id: string;
+  what: string;
+  file: string;
+  find: string;
+  replace: string;
+  /** Run `npm run render:committed` after the break, so the drift guard cannot be what catches it. */
+  regenerate?: boolean;
+  tests: string[];
+}
+
+/** Tests that read the configs (correlation, cross-references, the committed renders, the model). */
+const configTests = ['test/configs/correlation.test.ts', 'test/configs/cross-refs.test.ts', 'test/render/committed.test.ts', 'test/stack/model.test.ts'];
+const composeRuntime = ['test/runtime/compose.test.ts'];
+
+export const mutations: Mutation[] = [
+  {
+    id: 'M1',
+    what: 'compose status() ignores the readiness probe and reports healthy',
+    file: 'scripts/runtimes/compose.ts',
+    find: "if (r.status !== undefined && r.status >= 200 && r.status < 300) return { name: c.name, state: 'running', health: 'healthy', url };",
+    replace: "return { name: c.name, state: 'running', health: 'healthy', url };",
+    tests: composeRuntime,
+  },
+  {
+    id: 'M2',
+    what: 'any HTTP status (503 included) counts as ready during up',
+    file: 'scripts/runtimes/compose.ts',
+    find: "if (r.status !== undefined && r.status >= 200 && r.status < 300) return { kind: 'ready' };",
+    replace: "if (r.status !== undefined) return { kind: 'ready' };",
+    tests: composeRuntime,
+  },
+  { id: 'M3', what: 'Tempo HTTP port 3200 → 3201 in the model', file: 'scripts/stack/model.ts', find: 'tempo: { http: 3200,', replace: 'tempo: { http: 3201,', tests: ['test/stack/model.test.ts', 'test/stack/readme.test.ts', 'test/configs/cross-refs.test.ts'] },
+  { id: 'M4', what: "Tempo's healthcheck dropped", file: 'scripts/stack/model.ts', find: "      healthcheck: ['/tempo', '-health'],\n", replace: '', tests: ['test/render/compose.test.ts', 'test/stack/model.test.ts'] },
+  {
+    id: 'M5',
+    what: "the port check dropped from the compose runtime's preflight",
+    file: 'scripts/runtimes/compose.ts',
+    find: "checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir }), ...ports];",
+    replace: "checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir })];",
+    tests: composeRuntime,
+  },
+  { id: 'M6', what: 'Grafana tracesToLogsV2 removed (renders not regenerated)', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '      tracesToLogsV2:\n', replace: '      tracesToLogsV2Removed:\n', tests: configTests },
+  { id: 'M6b', what: 'Grafana tracesToLogsV2 removed, renders regenerated', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '      tracesToLogsV2:\n', replace: '      tracesToLogsV2Removed:\n', regenerate: true, tests: configTests },
+  { id: 'M7', what: 'demo metric orders.queue.depth → orders.queue.size', file: 'demo-app/services/orders-fulfilment.js', find: "'orders.queue.depth'", replace: "'orders.queue.size'", tests: ['test/demo-app/telemetry.test.ts'] },
+  { id: 'M8', what: "Loki's structured metadata off, renders regenerated", file: 'config/loki/loki.yaml', find: 'allow_structured_metadata: true', replace: 'allow_structured_metadata: false', regenerate: true, tests: configTests },
+  { id: 'M9', what: 'metrics-generator without service-graphs, renders regenerated', file: 'config/tempo/tempo.yaml', find: 'processors: [service-graphs, span-metrics]', replace: 'processors: [span-metrics]', regenerate: true, tests: configTests },
+  { id: 'M10', what: 'state file written 0644', file: 'scripts/lib/state.ts', find: 'await chmod(tmp, 0o600);', replace: 'await chmod(tmp, 0o644);', tests: ['test/lib/state.test.ts'] },
+  { id: 'M11', what: 'Alloy exports traces to tempo:4316', file: 'config/alloy/config.alloy', find: 'endpoint = "tempo:4317"', replace: 'endpoint = "tempo:4316"', tests: ['test/configs/cross-refs.test.ts'] },
+  { id: 'M12', what: 'crash-loop detection disabled in up', file: 'scripts/runtimes/compose.ts', find: "if (d.RestartCount >= 2 || (s.State === 'restarting' && d.RestartCount >= 1)) {", replace: 'if (false) {', tests: composeRuntime },
+  { id: 'M13', what: 'at the deadline every pending component is blamed', file: 'scripts/runtimes/readiness.ts', find: 'const blamed = culprits.length ? culprits : pending;', replace: 'const blamed = pending;', tests: ['test/runtime/readiness.test.ts'] },
+  { id: 'M14', what: 'default bind address 0.0.0.0', file: 'scripts/stack/model.ts', find: "const bindAddress = opts.bindAddress ?? '127.0.0.1';", replace: "const bindAddress = opts.bindAddress ?? '0.0.0.0';", tests: ['test/stack/model.test.ts', 'test/render/compose.test.ts'] },
+  { id: 'M15', what: 'kind down also deletes secrets', file: 'scripts/runtimes/kind.ts', find: "'configmaps', 'serviceaccounts'];", replace: "'configmaps', 'secrets', 'serviceaccounts'];", tests: ['test/runtime/kind.test.ts'] },
+  {
+    id: 'M16',
+    what: 'typo in a trace → metrics query (traces_spanmetrics_call_total), renders regenerated',
+    file: 'config/grafana/provisioning/datasources/datasources.yaml',
+    find: 'query: sum by (span_name) (rate(traces_spanmetrics_calls_total{$$__tags}[5m]))',
+    replace: 'query: sum by (span_name) (rate(traces_spanmetrics_call_total{$$__tags}[5m]))',
+    regenerate: true,
+    tests: configTests,
+  },
+  { id: 'M17', what: 'logs → trace matcher trace_id → trace_idx, renders regenerated', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: 'matcherRegex: trace_id\n', replace: 'matcherRegex: trace_idx\n', regenerate: true, tests: configTests },
+  {
+    id: 'M18',
+    what: 'Ctrl-C during up no longer removes the containers it started',
+    file: 'scripts/runtimes/compose.ts',
+    find: "          for (const s of steps.values()) s.fail('interrupted');\n",
+    replace: "          for (const s of steps.values()) s.fail('interrupted');\n          throw interrupted();\n",
+    tests: composeRuntime,
+  },
+  { id: 'M20', what: 'the kind runtime never loads (auto never picks kind)', file: 'scripts/runtimes/select.ts', find: 'return m.createKindRuntime ?? m.createRuntime;', replace: 'return undefined;', tests: ['test/runtime/select.test.ts'] },
+
+  // Further breaks: correlation settings, backend features, decisions.
+  { id: 'X1', what: 'metrics-generator writes native histograms only (no _bucket for the p95 link)', file: 'config/tempo/tempo.yaml', find: 'generate_native_histograms: both', replace: 'generate_native_histograms: native', regenerate: true, tests: configTests },
+  { id: 'X2', what: 'metrics-generator storage path removed (generator off)', file: 'config/tempo/tempo.yaml', find: '    path: /var/tempo/generator/wal\n', replace: '', regenerate: true, tests: configTests },
+  { id: 'X3', what: 'exemplar destination traceID renamed trace.id', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '        - name: traceID\n', replace: '        - name: trace.id\n', regenerate: true, tests: configTests },
+  { id: 'X4', what: 'exemplar destination trace_id leads to Mimir', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '        - name: trace_id\n          datasourceUid: tempo\n', replace: '        - name: trace_id\n          datasourceUid: mimir\n', regenerate: true, tests: configTests },
+  { id: 'X5', what: 'trace → logs tag mapped to service (Loki indexes service_name)', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '            value: service_name\n', replace: '            value: service\n', regenerate: true, tests: configTests },
+  { id: 'X6', what: 'trace → logs filters the line, not the structured metadata', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '| trace_id = "$${__trace.traceId}"', replace: '|= "$${__trace.traceId}"', regenerate: true, tests: configTests },
+  { id: 'X7', what: 'service map reads from Loki', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '      serviceMap:\n        datasourceUid: mimir\n', replace: '      serviceMap:\n        datasourceUid: loki\n', regenerate: true, tests: configTests },
+  { id: 'X8', what: 'logs → trace regex wants 33-64 hex digits', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '([0-9a-fA-F]{16,32})', replace: '([0-9a-fA-F]{33,64})', regenerate: true, tests: configTests },
+  { id: 'X9', what: 'trace → metrics maps service.name to service_name (span metrics carry service)', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '            value: service\n        queries:', replace: '            value: service_name\n        queries:', regenerate: true, tests: configTests },
+  { id: 'X10', what: 'auto picks kind when kubectl is missing', file: 'scripts/runtimes/select.ts', find: 'if (!k || !kc)', replace: 'if (!k)', tests: ['test/runtime/select.test.ts'] },
+  { id: 'X11', what: "the memory check dropped from the compose runtime's preflight", file: 'scripts/runtimes/compose.ts', find: '      if (d.engine) checks.push(checkMemory(stack, d.engine));\n', replace: '', tests: composeRuntime },
+  { id: 'X12', what: 'kind down keeps the cluster role bindings', file: 'scripts/runtimes/kind.ts', find: "export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];", replace: "export const DOWN_CLUSTER_SCOPED = ['clusterroles'];", tests: ['test/runtime/kind.test.ts'] },
+];
