@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { buildStack, runtimeNames, type RuntimeName } from '../../scripts/stack/model.js';
 import { images } from '../../scripts/stack/versions.js';
 import { parseAlloy, type AlloyFile } from '../support/alloy-grammar.js';
+import { skipGroup } from '../support/skips.js';
 import { checkAlloy, type AlloyReference } from './alloy-check.js';
 import { configDir, referenceDir, sharedAvailable } from './paths.js';
 
@@ -86,9 +87,7 @@ describe('Alloy syntax (our lezer grammar)', () => {
   });
 });
 
-if (!sharedAvailable) {
-  console.log('skipping Alloy component checks: ../shared/reference not found (only present in the project workspace)');
-}
+skipGroup('Alloy component checks', sharedAvailable ? undefined : '../shared/reference not found (only present in the project workspace)', { requiredInCI: true });
 
 describe.skipIf(!sharedAvailable)('Alloy components (../shared/reference)', () => {
   const version = images.alloy.tag.replace(/^v/, '');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { images } from '../../scripts/stack/versions.js';
+import { skipGroup } from '../support/skips.js';
 import { checkerPath, configDir, referenceDir, sharedAvailable } from './paths.js';
 
 interface CheckResult {
@@ -33,9 +34,8 @@ const targets = [
   { name: 'loki', file: join(configDir, 'loki/loki.yaml'), tree: `loki-${images.loki.tag}.json` },
 ];
 
-if (!sharedAvailable) {
-  console.log('skipping upstream key-tree checks: ../shared/reference not found (only present in the project workspace)');
-}
+const noShared = sharedAvailable ? undefined : '../shared/reference not found (only present in the project workspace)';
+skipGroup('upstream key-tree checks', noShared, { requiredInCI: true });
 
 describe.skipIf(!sharedAvailable)('config keys against the upstream key trees (../shared/reference)', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'mop-keys-'));

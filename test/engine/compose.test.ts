@@ -9,11 +9,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
+import { skipGroup } from '../support/skips.js';
 import { engineUnavailable, standInImages } from '../support/stand-ins.js';
 import { createSandbox, docker, execIn, type Sandbox } from './harness.js';
 
 const why = engineUnavailable();
-if (why) console.log(`engine tests (stand-in) skipped: ${why}`);
+skipGroup('engine tests (stand-in)', why, { requiredInCI: true });
 
 const sandboxes: Sandbox[] = [];
 const tally = { ran: 0, passed: 0 };

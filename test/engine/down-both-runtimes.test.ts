@@ -7,11 +7,12 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipGroup } from '../support/skips.js';
 import { engineUnavailable } from '../support/stand-ins.js';
 import { spawnCli } from './harness.js';
 
 const why = engineUnavailable();
-if (why) console.log(`engine tests (down, both runtimes) skipped: ${why}`);
+skipGroup('engine tests (down, both runtimes)', why, { requiredInCI: true });
 
 function fakeTools(dir: string, log: string, clusters: string) {
   const script = (name: string, body: string) => {

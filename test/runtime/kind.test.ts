@@ -210,7 +210,9 @@ describe('kind runtime preflight (recorded shell)', () => {
 describe('kind runtime up (recorded shell)', () => {
   it('fresh cluster: get clusters, create with our config and kubeconfig, build + load the demo image, apply, poll until ready', async () => {
     const stack = buildStack();
-    const box = await setup(stack);
+    // A scripted clock: every reading moves it 1 s on, so the times to ready are exact.
+    let clock = 0;
+    const box = await setup(stack, [], { now: () => (clock += 1_000) });
     const notReady = workloadList(box, stack, (c) => c !== 'tempo', [
       pod('tempo-0', 'tempo', {
         phase: 'Pending',
@@ -237,10 +239,11 @@ describe('kind runtime up (recorded shell)', () => {
     expect(readFileSync(join(box.dir, 'manifests', '17-demo.yaml'), 'utf8')).toContain(`mop-sandbox/image-id: ${DEMO_ID}`);
     const components = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo'];
     expect(Object.keys(times).sort()).toEqual([...components].sort());
-    for (const c of components) expect(times[c]).toBeGreaterThanOrEqual(0);
+    // The first poll (1 s in) finds everything but tempo ready; the second (2 s in) finds tempo ready too.
+    expect(times).toEqual(Object.fromEntries(components.map((c) => [c, c === 'tempo' ? 2 : 1])));
     // Progress: the waiting reason, then one line per component with its time to ready.
     expect(text()).toContain('tempo: Init:wait-for-buckets');
-    for (const c of components) expect(text()).toMatch(new RegExp(`✓ ${c}\\s+ready in \\d+\\.\\ds`));
+    for (const c of components) expect(text()).toMatch(new RegExp(`✓ ${c}\\s+ready in ${c === 'tempo' ? '2.0' : '1.0'}s`));
 
     // The rendered files and the record of the port mappings the cluster was created with.
     expect(readFileSync(join(box.dir, 'kind-cluster.yaml'), 'utf8')).toContain('listenAddress: 127.0.0.1');

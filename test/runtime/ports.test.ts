@@ -40,6 +40,7 @@ describe('host ports', () => {
     expect(listeningInodes(text, 9000)).toEqual([]);
   });
 
+  if (process.platform !== 'linux') console.log(`/proc port-holder test skipped: ${process.platform} has no /proc/net/tcp`);
   it.runIf(process.platform === 'linux')('names the process holding a port from /proc', async () => {
     const port = await listen();
     const holder = await processOnPortLinux(port);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
 import { fromEnv, resolveStackOptions } from '../../scripts/stack/options.js';
 
-const noSettings = { MOP_SETTINGS_UNSET: '1', XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'mop-cfg-')) };
+const noSettings = { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'mop-cfg-')) };
 
 function settingsFile(content: string) {
   const file = join(mkdtempSync(join(tmpdir(), 'mop-set-')), 'settings.json');
