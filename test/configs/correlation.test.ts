@@ -49,7 +49,12 @@ function stdoutLineIn(span: SpanFixture): string {
   context.setGlobalContextManager(manager);
   try {
     let line = '';
-    const log = createLogger(span.resource['service.name'], { write: (l: string) => (line += l) });
+    const log = createLogger(span.resource['service.name'], {
+      write: (l: string) => {
+        line += l;
+        return true;
+      },
+    });
     const ctx = trace.setSpanContext(context.active(), { traceId: span.traceId, spanId: span.spanId, traceFlags: TraceFlags.SAMPLED });
     context.with(ctx, () => log.info('order placed', { order_id: 'o-1' }));
     return line;

@@ -25,7 +25,7 @@ describe('kind cluster config', () => {
 
     // Each mapping lands on a NodePort Service port of the same component.
     const services = kubernetesObjects(stack).filter((o) => o.kind === 'Service' && (o as any).spec.type === 'NodePort') as any[];
-    const byNodePort = new Map(services.flatMap((s) => s.spec.ports.map((p: any) => [p.nodePort, { svc: s, port: p }])));
+    const byNodePort = new Map<number, { svc: any; port: any }>(services.flatMap((s) => s.spec.ports.map((p: any) => [p.nodePort, { svc: s, port: p }])));
     expect(byNodePort.size).toBe(stack.published.length);
     for (const p of stack.published) {
       const m = maps.find((x: any) => x.hostPort === p.hostPort);

@@ -234,7 +234,7 @@ describe('compose runtime: preflight', () => {
     const containers: FakeContainer[] = stack.published.map((p, i) => {
       const key = `${p.component}.${p.name}`;
       const own = key !== squat;
-      return { id: `c${i}`, name: own ? `${project}-${p.component}-${i}` : 'squatter', project: own ? project : 'other', service: p.component, state: 'running', ports: [{ private: p.port, public: p.hostPort, ip: p.hostIp }] };
+      return { id: `c${i}`, name: own ? `${project}-${p.component}-${i}` : 'squatter', project: own ? project : 'other', service: p.component, state: 'running', ports: [{ private: p.containerPort, public: p.hostPort, ip: p.hostIp }] };
     });
     return fakeDocker({ containers, info: { OperatingSystem: 'Debian GNU/Linux 12', MemTotal: 16 * 1024 ** 3 }, version: { Version: '27.3.1', ApiVersion: '1.47' } });
   }
