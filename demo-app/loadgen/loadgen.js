@@ -4,6 +4,7 @@
  * Requests beyond DEMO_LOAD_MAX_INFLIGHT in flight are skipped and counted, so a slow system is not buried.
  */
 import http from 'node:http';
+import { createPacer } from './pacer.js';
 
 const target = new URL(process.env.DEMO_LOAD_TARGET ?? 'http://127.0.0.1:8090');
 const rps = Number(process.env.DEMO_LOAD_RPS ?? 5);
@@ -94,13 +95,9 @@ function logStats() {
 }
 
 if (rps > 0) {
-  const started = Date.now();
-  let scheduled = 0;
-  // Catch up on whatever is due each tick, so the average rate holds even when timers fire late.
+  const due = createPacer(rps);
   setInterval(() => {
-    const due = Math.floor(((Date.now() - started) / 1000) * rps) - scheduled;
-    for (let i = 0; i < due; i++) void fire();
-    scheduled += Math.max(0, due);
+    for (let i = due(); i > 0; i--) void fire();
   }, 20);
   setInterval(logStats, STATS_EVERY_MS);
 }

@@ -203,14 +203,11 @@ describe('metrics', () => {
 });
 
 describe('load generator', () => {
-  it(`holds a steady ${LOAD_RPS} requests per second`, async () => {
-    const storefrontRoots = () => rx.spans.filter((s) => service(s) === 'storefront' && s.kind === SpanKind.server);
+  it('keeps sending requests, each a trace rooted at the storefront', async () => {
+    // The rate itself is the pacer's (test/demo-app/pacer.test.ts, scripted clock): measuring it here, beside
+    // other CPU-heavy test files, would measure the machine.
+    const storefrontRoots = () => rx.spans.filter((s) => service(s) === 'storefront' && s.kind === SpanKind.server && !s.parentSpanId);
     const from = Date.now();
-    const windowMs = 4_000;
-    await rx.waitFor(() => storefrontRoots().some((s) => s.startMs > from + windowMs + 500), 'spans after the window');
-    const inWindow = storefrontRoots().filter((s) => s.startMs >= from && s.startMs < from + windowMs);
-    const rps = inWindow.length / (windowMs / 1000);
-    expect(rps).toBeGreaterThan(LOAD_RPS * 0.75);
-    expect(rps).toBeLessThan(LOAD_RPS * 1.25 + 1); // +1: this file's own checkouts
+    await rx.waitFor(() => storefrontRoots().filter((s) => s.startMs > from).length >= LOAD_RPS, `${LOAD_RPS} storefront root spans`);
   });
 });

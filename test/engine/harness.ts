@@ -13,7 +13,7 @@ import { commonOptions, runCommand as runLocked } from '../../scripts/commands/c
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
 import { createExec } from '../../scripts/lib/exec.js';
 import { createOutput, type Sink } from '../../scripts/lib/output.js';
-import { canBind } from '../../scripts/lib/ports.js';
+import { unusedPort } from '../support/host-ports.js';
 import { buildStack, type ComponentName } from '../../scripts/stack/model.js';
 import { portSetting } from '../../scripts/lib/preflight.js';
 import { imageEnv, standInImages, type StandInBehavior } from '../support/stand-ins.js';
@@ -68,20 +68,8 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
   return { child, done, output: () => stdout + stderr };
 }
 
-/**
- * Host ports for sandboxes: unique within this process (cases run concurrently) and below the kernel's ephemeral
- * range (32768+ on Linux), so an outgoing connection or another test's port-0 listener cannot take one between
- * choosing it and compose binding it.
- */
-const handedOut = new Set<number>();
-async function sandboxPort(): Promise<number> {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    if (await canBind('127.0.0.1', port)) return port;
-  }
-}
+/** Host ports for sandboxes: see test/support/host-ports.ts. */
+const sandboxPort = unusedPort;
 
 export interface Sandbox {
   project: string;

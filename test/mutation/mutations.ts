@@ -91,4 +91,5 @@ export const mutations: Mutation[] = [
   { id: 'X10', what: 'auto picks kind when kubectl is missing', file: 'scripts/runtimes/select.ts', find: 'if (!k || !kc)', replace: 'if (!k)', tests: ['test/runtime/select.test.ts'] },
   { id: 'X11', what: "the memory check dropped from the compose runtime's preflight", file: 'scripts/runtimes/compose.ts', find: '      if (d.engine) checks.push(checkMemory(stack, d.engine));\n', replace: '', tests: composeRuntime },
   { id: 'X12', what: 'kind down keeps the cluster role bindings', file: 'scripts/runtimes/kind.ts', find: "export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];", replace: "export const DOWN_CLUSTER_SCOPED = ['clusterroles'];", tests: ['test/runtime/kind.test.ts'] },
+  { id: 'X13', what: 'the load generator stops catching up after a late timer', file: 'demo-app/loadgen/pacer.js', find: 'const n = Math.max(0, total - scheduled);', replace: 'const n = Math.min(1, Math.max(0, total - scheduled));', tests: ['test/demo-app/pacer.test.ts'] },
 ];

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingExec } from '../../scripts/lib/exec.js';
 import { canBind, containerOnPort, describeHolder, findPortHolder, forwardedTo, freePort, holderFix, isDockerForwarder, listeningInodes, processOnPortLinux, processOnPortLsof } from '../../scripts/lib/ports.js';
+import { unusedPort } from '../support/host-ports.js';
 import { fakeDocker } from './fakes.js';
 
 const servers: Server[] = [];
@@ -46,7 +47,7 @@ describe('host ports', () => {
     const holder = await processOnPortLinux(port);
     expect(holder).toMatchObject({ kind: 'process', pid: process.pid });
     expect(describeHolder(holder!)).toMatch(new RegExp(`^process ${process.pid} \\(`));
-    expect(await processOnPortLinux(await freePort())).toBeUndefined();
+    expect(await processOnPortLinux(await unusedPort())).toBeUndefined();
   });
 
   it('names the process from lsof on macOS', async () => {

@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
 import { recordingExec } from '../../scripts/lib/exec.js';
-import { freePort } from '../../scripts/lib/ports.js';
 import { checkCompose, checkConfigFiles, checkDocker, checkMemory, checkPorts, memoryNeeds, parseBytes, portSetting, preflightError } from '../../scripts/lib/preflight.js';
 import { configDir, dashboardsDir } from '../../scripts/lib/paths.js';
 import { buildStack } from '../../scripts/stack/model.js';
+import { unusedPort } from '../support/host-ports.js';
 import { fakeDocker } from './fakes.js';
 
 const servers: Server[] = [];
@@ -22,7 +22,7 @@ const occupy = (port: number) =>
 async function stackOnFreePorts() {
   const base = buildStack({});
   const hostPorts: Record<string, number> = {};
-  for (const p of base.published) hostPorts[`${p.component}.${p.name}`] = await freePort();
+  for (const p of base.published) hostPorts[`${p.component}.${p.name}`] = await unusedPort();
   return buildStack({ hostPorts });
 }
 
