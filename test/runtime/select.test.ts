@@ -17,6 +17,9 @@ describe('runtime selection', () => {
     const s = await selectRuntime('auto', { exec: recordingExec({}, ['docker', 'kubectl']), env, docker: fakeDocker().docker });
     expect(s.runtime.name).toBe('compose');
     expect(s.reason).toBe('auto: kind is not installed');
+    const noKubectl = await selectRuntime('auto', { exec: recordingExec({}, ['docker', 'kind']), env, docker: fakeDocker().docker });
+    expect(noKubectl.runtime.name).toBe('compose');
+    expect(noKubectl.reason).toBe('auto: kubectl is not installed');
   });
 
   it('auto picks compose when Docker does not answer', async () => {
