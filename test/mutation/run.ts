@@ -32,7 +32,7 @@ if (stale.length) process.exit(1);
 // A copy of the working tree (tracked and new files), sharing node_modules; ../shared beside it when present.
 const root = mkdtempSync(join(tmpdir(), 'mop-mutation-'));
 const copy = join(root, 'repo');
-const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, encoding: 'utf8' }).split('\0').filter(Boolean);
+const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, encoding: 'utf8' }).split('\0').filter((f) => f && f !== 'node_modules' && !f.startsWith('node_modules/'));
 for (const f of files) {
   if (!existsSync(join(repo, f))) continue;
   mkdirSync(dirname(join(copy, f)), { recursive: true });
@@ -53,8 +53,13 @@ function runTests(tests: string[]): { failed: string[]; output: string } {
   if (r.status === 0) return { failed: [], output: '' };
   let failed: string[] = ['(vitest failed before reporting)'];
   try {
-    const json = JSON.parse(readFileSync(report, 'utf8')) as { testResults: { name: string; status: string }[] };
-    const names = json.testResults.filter((t) => t.status !== 'passed').map((t) => t.name.replace(copy + '/', ''));
+    const json = JSON.parse(readFileSync(report, 'utf8')) as {
+      testResults: { name: string; status: string; message?: string; assertionResults: { fullName: string; status: string }[] }[];
+    };
+    // Each failed file with its first failed test (or why it did not load), so a catch can be checked by eye.
+    const names = json.testResults
+      .filter((t) => t.status !== 'passed')
+      .map((t) => `${t.name.replace(copy + '/', '')}: "${t.assertionResults.find((a) => a.status === 'failed')?.fullName ?? (t.message ?? '').split('\n')[0]}"`);
     if (names.length) failed = names;
   } catch {
     // keep the placeholder
@@ -81,7 +86,8 @@ function main(): number {
   const survived: string[] = [];
   for (const m of chosen) {
     const path = join(copy, m.file);
-    writeFileSync(path, readFileSync(path, 'utf8').replace(m.find, m.replace));
+    // A function, so `$$` and `$&` in the replacement stay literal.
+    writeFileSync(path, readFileSync(path, 'utf8').replace(m.find, () => m.replace));
     if (m.regenerate) execFileSync(process.execPath, [tsx, 'scripts/render/committed.ts'], { cwd: copy, stdio: 'ignore' });
     const { failed } = runTests(m.tests);
     restore(m);
