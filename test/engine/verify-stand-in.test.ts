@@ -5,11 +5,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
+import { skipGroup } from '../support/skips.js';
 import { engineUnavailable } from '../support/stand-ins.js';
 import { createSandbox, type Sandbox } from './harness.js';
 
 const why = engineUnavailable();
-if (why) console.log(`engine tests (stand-in) skipped: ${why}`);
+skipGroup('engine tests (verify, stand-in)', why, { requiredInCI: true });
 
 describe.skipIf(Boolean(why))('verify on the stand-in stack (real engine)', () => {
   let s: Sandbox | undefined;
