@@ -236,19 +236,19 @@ describe('compose runtime: preflight', () => {
       const own = key !== squat;
       return { id: `c${i}`, name: own ? `${project}-${p.component}-${i}` : 'squatter', project: own ? project : 'other', service: p.component, state: 'running', ports: [{ private: p.containerPort, public: p.hostPort, ip: p.hostIp }] };
     });
-    return fakeDocker({ containers, info: { OperatingSystem: 'Debian GNU/Linux 12', MemTotal: 16 * 1024 ** 3 }, version: { Version: '27.3.1', ApiVersion: '1.47' } });
+    return fakeDocker({ containers, info: { OperatingSystem: 'Debian GNU/Linux 12', MemTotal: 16 * 1024 ** 3 }, version: { Version: '28.1.1', ApiVersion: '1.49' } });
   }
 
-  it('runs every check (Docker, compose, config files, each port, memory) and blames the container holding a port', async () => {
+  it('runs every check (Docker, compose, config files, each port, memory, loopback isolation) and blames the container holding a port', async () => {
     const stack = buildStack({ demo: false });
     const fd = engineHolding(stack, 'grafana.http');
     const exec = recordingExec({ 'docker compose version': { stdout: '2.26.1\n' } }, ['docker']);
     const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux' });
     const checks = await rt.preflight(stack);
-    expect(checks.map((c) => c.id)).toEqual(['docker', 'compose', 'config', 'port:grafana.http', 'memory']);
+    expect(checks.map((c) => c.id)).toEqual(['docker', 'compose', 'config', 'port:grafana.http', 'memory', 'loopback']);
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId['port:grafana.http']).toMatchObject({ ok: false, severity: 'error', detail: expect.stringMatching(/^127\.0\.0\.1:3000 \(grafana\.http\) is taken by .*squatter/) });
-    for (const id of ['docker', 'compose', 'config', 'memory']) expect(byId[id], id).toMatchObject({ ok: true });
+    for (const id of ['docker', 'compose', 'config', 'memory', 'loopback']) expect(byId[id], id).toMatchObject({ ok: true });
     expect(preflightError(checks)).toMatchObject({ code: 'PORT_IN_USE', exitCode: ExitCode.preflight });
   });
 
@@ -264,6 +264,7 @@ describe('compose runtime: preflight', () => {
       ['config', true],
       ['ports', true],
       ['memory', true],
+      ['loopback', true],
     ]);
   });
 });

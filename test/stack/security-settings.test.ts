@@ -15,7 +15,7 @@ import { exposureWarnings, isLoopback } from '../../scripts/stack/exposure.js';
 import { resolveStackOptions } from '../../scripts/stack/options.js';
 
 const base = { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'mop-cfg-')) };
-const resolve = (env: Record<string, string>) => resolveStackOptions({ ...base, ...env });
+const resolve = (env: Record<string, string | undefined>) => resolveStackOptions({ ...base, ...env });
 
 function refused(env: Record<string, string>): string {
   try {

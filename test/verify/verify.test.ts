@@ -16,7 +16,7 @@ import { startFakeLgtm, type FakeFaults } from '../support/fake-lgtm.js';
 import { startOtlpReceiver, SpanKind, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const credentials: Credentials = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
+const credentials: Credentials = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', DEMO_CONTROL_TOKEN: 'token' };
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
