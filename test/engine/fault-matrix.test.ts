@@ -19,12 +19,13 @@ import { buildStack } from '../../scripts/stack/model.js';
 import { createExec } from '../../scripts/lib/exec.js';
 import { findPortHolder, holderFix, describeHolder, processOnPortLinux } from '../../scripts/lib/ports.js';
 import type { DockerApi } from '../../scripts/lib/docker.js';
+import { skipGroup } from '../support/skips.js';
 import { engineUnavailable, standInImages } from '../support/stand-ins.js';
 import { privateDockerdUnavailable, startPrivateDockerd, type PrivateDockerd } from '../support/private-dockerd.js';
 import { createSandbox, docker, execIn, spawnCli, type RunResult, type Sandbox } from './harness.js';
 
 const why = engineUnavailable();
-if (why) console.log(`fault matrix (stand-in) skipped: ${why}`);
+skipGroup('fault matrix (stand-in)', why, { requiredInCI: true });
 const whyNoPrivate = why ?? privateDockerdUnavailable();
 if (!why && whyNoPrivate) console.log(`fault matrix: the Docker-restart case is skipped: ${whyNoPrivate}`);
 

@@ -239,16 +239,16 @@ describe('compose runtime: preflight', () => {
     return fakeDocker({ containers, info: { OperatingSystem: 'Debian GNU/Linux 12', MemTotal: 16 * 1024 ** 3 }, version: { Version: '28.1.1', ApiVersion: '1.49' } });
   }
 
-  it('runs every check (Docker, compose, config files, each port, memory, loopback isolation) and blames the container holding a port', async () => {
+  it('runs every check (Docker, compose, config files, each port, memory, loopback isolation, disk) and blames the container holding a port', async () => {
     const stack = buildStack({ demo: false });
     const fd = engineHolding(stack, 'grafana.http');
     const exec = recordingExec({ 'docker compose version': { stdout: '2.26.1\n' } }, ['docker']);
-    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux' });
+    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux', freeBytes: async () => 500 * 1024 ** 3 });
     const checks = await rt.preflight(stack);
-    expect(checks.map((c) => c.id)).toEqual(['docker', 'compose', 'config', 'port:grafana.http', 'memory', 'loopback']);
+    expect(checks.map((c) => c.id)).toEqual(['docker', 'compose', 'config', 'port:grafana.http', 'memory', 'loopback', 'disk']);
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId['port:grafana.http']).toMatchObject({ ok: false, severity: 'error', detail: expect.stringMatching(/^127\.0\.0\.1:3000 \(grafana\.http\) is taken by .*squatter/) });
-    for (const id of ['docker', 'compose', 'config', 'memory', 'loopback']) expect(byId[id], id).toMatchObject({ ok: true });
+    for (const id of ['docker', 'compose', 'config', 'memory', 'loopback', 'disk']) expect(byId[id], id).toMatchObject({ ok: true });
     expect(preflightError(checks)).toMatchObject({ code: 'PORT_IN_USE', exitCode: ExitCode.preflight });
   });
 
@@ -256,7 +256,7 @@ describe('compose runtime: preflight', () => {
     const stack = buildStack({ demo: false });
     const fd = engineHolding(stack, '');
     const exec = recordingExec({ 'docker compose version': { stdout: '2.26.1\n' } }, ['docker']);
-    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux' });
+    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux', freeBytes: async () => 500 * 1024 ** 3 });
     const checks = await rt.preflight(stack);
     expect(checks.map((c) => [c.id, c.ok])).toEqual([
       ['docker', true],
@@ -265,6 +265,7 @@ describe('compose runtime: preflight', () => {
       ['ports', true],
       ['memory', true],
       ['loopback', true],
+      ['disk', true],
     ]);
   });
 });
