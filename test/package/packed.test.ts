@@ -59,7 +59,7 @@ describe('the packed package, installed in an empty folder', () => {
   });
 
   it('runs `render` for kind and compose from the installed copy', () => {
-    const env = { ...process.env, MOP_STATE_DIR: join(work, 'state'), XDG_CONFIG_HOME: join(work, 'config'), HOME: work };
+    const env: NodeJS.ProcessEnv = { ...process.env, MOP_STATE_DIR: join(work, 'state'), XDG_CONFIG_HOME: join(work, 'config'), HOME: work };
     delete env.MOP_SETTINGS;
     const bin = join(app, 'node_modules', '.bin', 'mop-sandbox');
     for (const runtime of ['kind', 'compose']) {
