@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { ExitCode, UserError } from '../lib/errors.js';
+import { ExitCode, UserError, isUserError } from '../lib/errors.js';
 import { lockOptions } from '../lib/lock.js';
 import { loadState, removeState, saveState, type State } from '../lib/state.js';
 import { otherRuntime, runtimeFor } from '../runtimes/select.js';
@@ -21,7 +21,7 @@ export const command: Command = {
       state = await loadState(env);
     } catch (e) {
       // A broken state file must not stop a purge: it is about to be deleted anyway.
-      if (!(purge && e instanceof UserError && e.code === 'STATE_INVALID')) throw e;
+      if (!(purge && isUserError(e, 'STATE_INVALID'))) throw e;
     }
     const deps = { exec: ctx.exec, env, log: (line: string) => out.info(line) };
     const runtime = await runtimeFor(state?.active?.runtime, deps);

@@ -17,6 +17,57 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * The closed set of machine-readable error codes (the `code` of `--json` errors; README "Error codes").
+ * Code that reacts to an error checks the code with `isUserError(e, 'STATE_INVALID')`, never the message text.
+ */
+export const ErrorCodes = [
+  'ERROR',
+  'INTERNAL',
+  'USAGE',
+  'INTERRUPTED',
+  'STATE_INVALID',
+  'NO_CREDENTIALS',
+  'NOT_RUNNING',
+  'RUNTIME_UNAVAILABLE',
+  'DOCKER_UNREACHABLE',
+  'COMPOSE_MISSING',
+  'COMPOSE_FAILED',
+  'KIND_MISSING',
+  'KUBECTL_MISSING',
+  'DOCKER_MISSING',
+  'KIND_PORTS_CHANGED',
+  'KIND_KUBECONFIG',
+  'KIND_CREATE_FAILED',
+  'KIND_LOAD_FAILED',
+  'KIND_UNREACHABLE',
+  'KIND_DELETE_FAILED',
+  'APPLY_FAILED',
+  'DOWN_FAILED',
+  'PORT_IN_USE',
+  'MEMORY_LOW',
+  'CPU_LOW',
+  'DISK_LOW',
+  'DISK_FULL',
+  'STACK_LOCKED',
+  'RENDER_WOULD_OVERWRITE',
+  'DEMO_TOKEN_REFUSED',
+  'CONFIG_MISSING',
+  'PREFLIGHT_FAILED',
+  'IMAGE_PULL_FAILED',
+  'IMAGE_BUILD_FAILED',
+  'COMPONENT_FAILED',
+  'COMPONENT_TIMEOUT',
+  'NOT_READY',
+  'LOGS_FAILED',
+  'PORT_FORWARD_FAILED',
+  'DEMO_UNREACHABLE',
+  'DEMO_BAD_RESPONSE',
+  'UNKNOWN_SCENARIO',
+  'BAD_SCENARIO_PARAMETER',
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
 export interface UserErrorInit {
   /** What went wrong, in one line. */
   what: string;
@@ -26,7 +77,7 @@ export interface UserErrorInit {
   next?: string;
   exitCode?: ExitCodeValue;
   /** Stable machine-readable code for --json consumers, e.g. "PORT_IN_USE". */
-  code?: string;
+  code?: ErrorCode;
   /** Extra lines (for example a component's log tail). */
   details?: string[];
 }
@@ -36,7 +87,7 @@ export class UserError extends Error {
   readonly why?: string;
   readonly next?: string;
   readonly exitCode: ExitCodeValue;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: string[];
   constructor(init: UserErrorInit) {
     super(init.what);
@@ -56,4 +107,9 @@ export class UserError extends Error {
 
 export function usageError(what: string, next?: string): UserError {
   return new UserError({ what, next, exitCode: ExitCode.usage, code: 'USAGE' });
+}
+
+/** Whether `e` is a UserError, and (given a code) one with that code. */
+export function isUserError(e: unknown, code?: ErrorCode): e is UserError {
+  return e instanceof UserError && (code === undefined || e.code === code);
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeName, Stack } from '../stack/model.js';
 import type { PreflightCheck } from '../runtimes/runtime.js';
-import { ExitCode, UserError } from './errors.js';
+import { ExitCode, UserError, type ErrorCode } from './errors.js';
 import type { Exec } from './exec.js';
 import { createDocker, inspectEngine, resolveEndpoint, unreachableError, withTimeout, type DockerApi, type DockerEndpoint, type Engine } from './docker.js';
 import { canBind, containerOnPort, describeHolder, findPortHolder, holderFix } from './ports.js';
@@ -217,7 +217,7 @@ export function checkConfigFiles(stack: Stack, runtime: RuntimeName, dirs: { con
   return { id: 'config', title, ok: true, severity: 'error', detail: `all present under ${dirs.config}` };
 }
 
-const codeFor = (id: string) =>
+const codeFor = (id: string): ErrorCode =>
   id === 'docker' ? 'DOCKER_UNREACHABLE' : id === 'compose' ? 'COMPOSE_MISSING' : id.startsWith('port') ? 'PORT_IN_USE' : id === 'memory' ? 'MEMORY_LOW' : id === 'disk' ? 'DISK_LOW' : id === 'cpu' ? 'CPU_LOW' : id === 'config' ? 'CONFIG_MISSING' : 'PREFLIGHT_FAILED';
 
 /** The UserError for the failed blocking checks (undefined when none failed). */

@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { ExitCode, UserError, usageError } from '../lib/errors.js';
+import { ExitCode, UserError, isUserError, usageError, type ErrorCode } from '../lib/errors.js';
 import { removeUnder } from '../lib/remove.js';
 import { CommandFailed, stderrTail, type Exec, type RunOptions, type RunResult } from '../lib/exec.js';
 import type { Output } from '../lib/output.js';
@@ -293,12 +293,12 @@ export class KindRuntime implements Runtime {
       why: 'the kind runtime runs the stack in a kind cluster and drives it with kind, kubectl and docker',
       next: `${fix}; or use the compose runtime: \`mop-sandbox up --runtime compose\``,
       exitCode: ExitCode.preflight,
-      code: `${tool.toUpperCase()}_MISSING`,
+      code: ({ kind: 'KIND_MISSING', kubectl: 'KUBECTL_MISSING', docker: 'DOCKER_MISSING' } as const)[tool],
     });
   }
 
   /** Turns a failed command into the UserError for `what`, or passes anything else through. */
-  private explain(e: unknown, what: string, next: string, code: string, exitCode: UserError['exitCode'] = ExitCode.failure): unknown {
+  private explain(e: unknown, what: string, next: string, code: ErrorCode, exitCode: UserError['exitCode'] = ExitCode.failure): unknown {
     if (!(e instanceof CommandFailed)) return e;
     const tool = e.command.split(' ')[0];
     if (e.exitCode === 127 && (tool === 'kind' || tool === 'kubectl' || tool === 'docker')) return this.toolMissing(tool);
@@ -1108,7 +1108,7 @@ export class KindRuntime implements Runtime {
       exists = await this.clusterExists(true);
     } catch (e) {
       // Without kind there can be no kind cluster of ours: nothing to remove but our files.
-      if (!(e instanceof UserError && e.code === 'KIND_MISSING')) throw e;
+      if (!isUserError(e, 'KIND_MISSING')) throw e;
       this.log('kind is not installed, so there is no kind cluster to remove');
       if (opts.purge) await removeUnder(kindStateRoot(this.env), this.paths.dir);
       return result;
