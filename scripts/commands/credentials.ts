@@ -1,14 +1,13 @@
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { ExitCode, UserError } from '../lib/errors.js';
 import { loadState, stateFile } from '../lib/state.js';
 import { secretEnvName } from '../render/common.js';
 import { secretNames } from '../stack/model.js';
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'credentials',
-  summary: 'Print the generated credentials (Grafana admin password, S3 keys); nothing else prints them',
-  usage: 'credentials [--env] [--json]',
-  options: { env: { type: 'boolean', default: false } },
+  flags: { env: { type: 'boolean', default: false, description: 'print them as NAME=value lines, the variables the compose file needs' } },
+  notes: ['Prints the Grafana admin password and the S3 keys, kept in the state file (mode 0600).'],
   async run(ctx) {
     const { out } = ctx;
     const state = await loadState(ctx.env);
@@ -33,4 +32,4 @@ export const command: Command = {
     out.result({ credentials: { GRAFANA_ADMIN_USER: 'admin', ...c }, file: stateFile(ctx.env) });
     return ExitCode.ok;
   },
-};
+});

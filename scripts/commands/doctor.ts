@@ -1,22 +1,21 @@
-import type { Command } from './command.js';
+import { defineCommand, profileFlagSpec, runtimeFlag } from './command.js';
 import { ExitCode } from '../lib/errors.js';
 import { loadState } from '../lib/state.js';
-import { profileFlag, stackFor } from '../lib/session.js';
+import { profileFlag, stackFor } from './_shared.js';
 import type { PreflightCheck } from '../runtimes/runtime.js';
-import { loadKind, parseRuntimeChoice, runtimeFor } from '../runtimes/select.js';
+import { parseRuntimeChoice } from '../runtimes/provider.js';
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'doctor',
-  summary: 'Run every preflight check (Docker, compose v2, ports, memory, configs) and say how to fix each failure',
-  usage: 'doctor [--runtime compose|kind] [--profile NAME] [--json]',
-  options: { runtime: { type: 'string' }, profile: { type: 'string' } },
+  flags: { runtime: runtimeFlag, profile: profileFlagSpec },
+  notes: ['Checks Docker, compose v2, the host ports, memory and the config files; creates nothing.'],
   async run(ctx) {
     const { out, env, exec } = ctx;
     const choice = parseRuntimeChoice(ctx.flags.runtime);
     const profile = profileFlag(ctx.flags.profile);
     const state = await loadState(env).catch(() => undefined);
     const stack = stackFor(ctx, state, profile ? { profile } : {});
-    const runtime = await runtimeFor(choice === 'kind' ? 'kind' : choice === 'compose' ? 'compose' : state?.active?.runtime, { exec, env });
+    const runtime = await ctx.runtimes.recorded(choice === 'kind' ? 'kind' : choice === 'compose' ? 'compose' : state?.active?.runtime, { exec, env });
     const checks: PreflightCheck[] = await runtime.preflight(stack);
 
     const [major, minor] = process.versions.node.split('.').map(Number);
@@ -29,7 +28,7 @@ export const command: Command = {
       fix: 'install Node.js 20.19 or newer (https://nodejs.org, or `nvm install 20`)',
     });
     if (runtime.name === 'compose') {
-      const [kind, kubectl, kindRuntime] = await Promise.all([exec.which('kind'), exec.which('kubectl'), loadKind()]);
+      const [kind, kubectl, kindRuntime] = await Promise.all([exec.which('kind'), exec.which('kubectl'), ctx.runtimes.hasKind()]);
       const missing = [!kind && 'kind', !kubectl && 'kubectl'].filter(Boolean);
       checks.push({
         id: 'kind',
@@ -52,4 +51,4 @@ export const command: Command = {
     out.result({ runtime: runtime.name, project: runtime.project, profile: stack.profile.name, checks, ok: failed.length === 0 });
     return failed.length ? ExitCode.preflight : ExitCode.ok;
   },
-};
+});

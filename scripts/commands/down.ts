@@ -1,21 +1,17 @@
-import type { Command } from './command.js';
-import { ExitCode, UserError, isUserError } from '../lib/errors.js';
-import { lockOptions } from '../lib/lock.js';
+import { defineCommand, noWaitFlag } from './command.js';
+import { ExitCode, isUserError } from '../lib/errors.js';
 import { loadState, removeState, saveState, type State } from '../lib/state.js';
-import { otherRuntime, runtimeFor } from '../runtimes/select.js';
 import type { DownResult, Runtime } from '../runtimes/runtime.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'down',
-  summary: 'Stop and remove the stack, keeping its data; --purge also deletes the data and the state file',
-  usage: 'down [--purge] [--no-wait] [--json]',
-  options: { purge: { type: 'boolean', default: false }, ...lockOptions },
+  flags: { purge: { type: 'boolean', default: false, description: 'also delete the data volumes and the state file (credentials)' }, 'no-wait': noWaitFlag },
   lock: (flags) => (flags.purge ? 'down --purge' : 'down'),
   async run(ctx) {
     const { out, env } = ctx;
-    const purge = Boolean(ctx.flags.purge);
+    const purge = ctx.flags.purge;
     let state: State | undefined;
     try {
       state = await loadState(env);
@@ -24,12 +20,12 @@ export const command: Command = {
       if (!(purge && isUserError(e, 'STATE_INVALID'))) throw e;
     }
     const deps = { exec: ctx.exec, env, log: (line: string) => out.info(line) };
-    const runtime = await runtimeFor(state?.active?.runtime, deps);
+    const runtime = await ctx.runtimes.recorded(state?.active?.runtime, deps);
     // Without a record of what `up` made (never started, interrupted, a lost state file), or when purging,
     // also clean the other runtime: a kind cluster left behind would otherwise hold its host ports for ever.
     const runtimes: Runtime[] = [runtime];
     if (purge || !state?.active) {
-      const other = await otherRuntime(runtime.name, deps);
+      const other = await ctx.runtimes.other(runtime.name, deps);
       if (other) runtimes.push(other);
     }
     const step = out.step(`${purge ? 'purge' : 'down'} (${runtimes.map((x) => x.name).join(' and ')}, project ${runtime.project})`);
@@ -55,4 +51,4 @@ export const command: Command = {
     out.result({ runtime: runtime.name, project: runtime.project, purge, ...r, stateRemoved: purge });
     return ExitCode.ok;
   },
-};
+});

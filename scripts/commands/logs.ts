@@ -1,27 +1,26 @@
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
-import { current } from '../lib/session.js';
+import { current } from './_shared.js';
 import { componentNames } from '../stack/options.js';
 import type { ComponentName } from '../stack/model.js';
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'logs',
-  summary: 'Print the logs of one component or all (-f follows, --tail N lines per component)',
-  usage: 'logs [component] [-f|--follow] [--tail N] [--json]',
-  positionals: true,
-  options: {
-    follow: { type: 'boolean', short: 'f', default: false },
-    tail: { type: 'string' },
+  args: '[component]',
+  flags: {
+    follow: { type: 'boolean', short: 'f', default: false, description: 'keep printing new lines until Ctrl-C' },
+    tail: { type: 'string', valueHint: 'N', default: '100', description: 'lines per component, or "all"' },
   },
+  notes: [`Components: ${componentNames.join(', ')}; without one, all of them.`],
   async run(ctx) {
     const { out } = ctx;
     if (ctx.args.length > 1) throw usageError(`logs takes one component, got ${ctx.args.length}`, 'run `mop-sandbox logs tempo` or `mop-sandbox logs` for all');
     const name = ctx.args[0] as ComponentName | undefined;
     if (name && !componentNames.includes(name)) throw usageError(`unknown component "${name}"`, `components: ${componentNames.join(', ')}`);
-    const tailFlag = ctx.flags.tail === undefined ? '100' : String(ctx.flags.tail);
+    const tailFlag = ctx.flags.tail;
     const tail = tailFlag === 'all' ? Number.MAX_SAFE_INTEGER : Number(tailFlag);
     if (!Number.isInteger(tail) || tail < 0) throw usageError(`--tail "${tailFlag}" is not a number of lines`, 'e.g. --tail 50 (or --tail all)');
-    const follow = Boolean(ctx.flags.follow);
+    const follow = ctx.flags.follow;
     if (follow && out.mode === 'json') throw usageError('--follow cannot be combined with --json', 'drop one of them');
 
     const { runtime } = await current(ctx);
@@ -49,4 +48,4 @@ export const command: Command = {
     out.result({ component: name ?? null, lines });
     return ExitCode.ok;
   },
-};
+});

@@ -1,16 +1,16 @@
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
-import { current, hasDisplay, openInBrowser, stackFor, uiUrl } from '../lib/session.js';
+import { current, hasDisplay, openInBrowser, stackFor } from './_shared.js';
+import { uiUrl } from '../stack/urls.js';
 import { component, type ComponentName } from '../stack/model.js';
 
 const openable: ComponentName[] = ['grafana', 'alloy', 'tempo', 'mimir', 'loki', 'store', 'demo'];
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'open',
-  summary: 'Open a component in the browser (default: grafana) and print its URL',
-  usage: `open [${openable.join('|')}] [--json]`,
-  positionals: true,
-  options: {},
+  args: `[${openable.join('|')}]`,
+  flags: {},
+  notes: ['Without a component: grafana. Without a display (CI, SSH): prints the URL only.'],
   async run(ctx) {
     const { out, env } = ctx;
     if (ctx.args.length > 1) throw usageError(`open takes one component, got ${ctx.args.length}`);
@@ -38,4 +38,4 @@ export const command: Command = {
     out.result({ component: name, url, opened });
     return ExitCode.ok;
   },
-};
+});

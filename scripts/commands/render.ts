@@ -11,10 +11,9 @@ import { writeRender } from '../render/write.js';
 import { buildStack, runtimeNames, type RuntimeName } from '../stack/model.js';
 import { resolveStackOptions, type Settings } from '../stack/options.js';
 import { ALLOW_NON_LOOPBACK_FLAG, exposureWarnings } from '../stack/exposure.js';
-import type { Command } from './command.js';
+import { allowNonLoopbackFlag, defineCommand, profileFlagSpec } from './command.js';
 
 const DEFAULT_OUT_PARENT = 'mop-render';
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Bad input is one line: what is wrong and what to use instead. */
 function oneLine(e: unknown): unknown {
@@ -30,43 +29,38 @@ function gitignoreFor(files: RenderFile[]): RenderFile {
   return { path: '.gitignore', content: ['# Written by mop-sandbox render: these files hold the generated credentials.', ...secret, ''].join('\n') };
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'render',
-  summary: 'Write the compose file or Kubernetes manifests for a profile',
-  usage: [
-    'render [--runtime compose|kind] [--profile default|dev|prod] [--store minio|seaweedfs|external] [--out DIR] [--force] [--allow-non-loopback] [--json]',
-    '',
-    '  --runtime  compose (default): DIR/docker-compose.yml, DIR/.env (credentials, 0600) and the configs it mounts',
-    '             kind: DIR/kind-cluster.yaml and DIR/manifests/*.yaml (apply with `kubectl apply -f DIR/manifests`)',
-    '  --out      output directory (default ./mop-render/<runtime>-<profile>); it must be new, empty or an earlier render',
-    '  --force    replace files in --out that mop-sandbox did not write',
-    `  --${ALLOW_NON_LOOPBACK_FLAG}  allow a bindAddress other than loopback (every port is then reachable from the network)`,
-    'The prod profile needs an external S3 endpoint: MOP_S3_ENDPOINT=host:port (or --store minio).',
-  ].join('\n'),
-  options: {
-    runtime: { type: 'string' },
-    profile: { type: 'string' },
-    store: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    force: { type: 'boolean', default: false },
-    [ALLOW_NON_LOOPBACK_FLAG]: { type: 'boolean', default: false },
+  flags: {
+    runtime: {
+      type: 'string',
+      valueHint: 'compose|kind',
+      default: 'compose',
+      description: 'compose: DIR/docker-compose.yml, DIR/.env (credentials, 0600) and the configs it mounts; kind: DIR/kind-cluster.yaml and DIR/manifests/*.yaml',
+    },
+    profile: profileFlagSpec,
+    store: { type: 'string', valueHint: 'minio|seaweedfs|external', env: 'MOP_STORE', description: 'the object store' },
+    out: { type: 'string', short: 'o', valueHint: 'DIR', description: 'output directory (default ./mop-render/<runtime>-<profile>); it must be new, empty or an earlier render' },
+    force: { type: 'boolean', default: false, description: 'replace files in --out that mop-sandbox did not write' },
+    [ALLOW_NON_LOOPBACK_FLAG]: allowNonLoopbackFlag,
   },
+  notes: ['The prod profile needs an external S3 endpoint: MOP_S3_ENDPOINT=host:port (or --store minio).'],
   async run(ctx) {
     try {
-      const runtime = str(ctx.flags.runtime) ?? 'compose';
+      const runtime = ctx.flags.runtime;
       if (!(runtimeNames as string[]).includes(runtime)) {
         throw usageError(`unknown runtime "${runtime}"; use one of: ${runtimeNames.join(', ')}`);
       }
       const flags: Settings = {};
-      if (str(ctx.flags.profile) !== undefined) flags.profile = str(ctx.flags.profile) as Settings['profile'];
-      if (str(ctx.flags.store) !== undefined) flags.store = str(ctx.flags.store) as Settings['store'];
+      if (ctx.flags.profile !== undefined) flags.profile = ctx.flags.profile as Settings['profile'];
+      if (ctx.flags.store !== undefined) flags.store = ctx.flags.store as Settings['store'];
       const opts = resolveStackOptions(ctx.env, flags);
       const stack = buildStack(opts);
       for (const w of exposureWarnings(stack, opts, Boolean(ctx.flags[ALLOW_NON_LOOPBACK_FLAG]))) ctx.out.warn(w);
       const profile = stack.profile.name;
-      const outDir = resolve(str(ctx.flags.out) ?? `${DEFAULT_OUT_PARENT}/${runtime}-${profile}`);
+      const outDir = resolve(ctx.flags.out ?? `${DEFAULT_OUT_PARENT}/${runtime}-${profile}`);
       // The default lies in the current directory, which may be a cloned repository: its mop-render must be ours.
-      if (str(ctx.flags.out) === undefined && lstatSync(DEFAULT_OUT_PARENT, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      if (ctx.flags.out === undefined && lstatSync(DEFAULT_OUT_PARENT, { throwIfNoEntry: false })?.isSymbolicLink()) {
         throw usageError(`cannot write to ${resolve(DEFAULT_OUT_PARENT)}: it is a symlink`, 'choose a directory with --out');
       }
       const { credentials } = await ensureState(ctx.env);
@@ -87,4 +81,4 @@ export const command: Command = {
       throw oneLine(e);
     }
   },
-};
+});

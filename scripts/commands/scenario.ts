@@ -3,15 +3,17 @@
  * control API (demo-app/launcher/control-api.js). The scenario names and parameters live there; this
  * command only forwards them and turns the answers into messages and exit codes.
  */
-import type { Command, CommandContext, FlagValues } from './command.js';
+import { defineCommand, type CommandContext, type FlagSpecs } from './command.js';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
 import { loadState, stateFile } from '../lib/state.js';
+import { endpointUrl } from '../stack/urls.js';
+import { stackFor } from './_shared.js';
 
-export const DEFAULT_CONTROL_URL = 'http://127.0.0.1:8099';
 const TIMEOUT_MS = 5_000;
 
 /** CLI flag -> control API parameter. */
 const PARAM_FLAGS = { rate: 'rate', 'delay-ms': 'delayMs', duration: 'durationS' } as const;
+type ParamFlag = keyof typeof PARAM_FLAGS;
 
 interface ParamSpec {
   default: number;
@@ -30,22 +32,29 @@ interface ScenarioInfo {
   endsAt?: string;
 }
 
-function controlUrl(ctx: CommandContext): URL {
-  const raw = (ctx.flags.url as string | undefined) ?? ctx.env.MOP_DEMO_CONTROL_URL ?? DEFAULT_CONTROL_URL;
+/** The demo's control API as the stack model publishes it (its port setting and bind address), for this user's settings. */
+export async function defaultControlUrl(ctx: Pick<CommandContext, 'env'>): Promise<string> {
+  const state = await loadState(ctx.env).catch(() => undefined);
+  return endpointUrl(stackFor(ctx, state, { demo: true }), 'demo', 'control')!;
+}
+
+async function controlUrl(ctx: ScenarioContext): Promise<URL> {
+  const fallback = await defaultControlUrl(ctx);
+  const raw = ctx.flags.url ?? ctx.env.MOP_DEMO_CONTROL_URL ?? fallback;
   try {
     return new URL(raw.endsWith('/') ? raw : `${raw}/`);
   } catch {
-    throw usageError(`"${raw}" is not a URL`, 'pass the control API as --url http://HOST:PORT (default http://127.0.0.1:8099)');
+    throw usageError(`"${raw}" is not a URL`, `pass the control API as --url http://HOST:PORT (default ${fallback})`);
   }
 }
 
 /** The per-stack control token `up` generated (the demo refuses calls without it); none before the first `up`. */
-async function controlToken(ctx: CommandContext): Promise<string | undefined> {
+async function controlToken(ctx: ScenarioContext): Promise<string | undefined> {
   return (await loadState(ctx.env))?.credentials.DEMO_CONTROL_TOKEN;
 }
 
-async function api(ctx: CommandContext, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; data: any }> {
-  const base = controlUrl(ctx);
+async function api(ctx: ScenarioContext, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; data: any }> {
+  const base = await controlUrl(ctx);
   const url = new URL(path, base);
   const token = await controlToken(ctx);
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
@@ -78,7 +87,7 @@ async function api(ctx: CommandContext, method: 'GET' | 'POST', path: string, bo
     throw new UserError({
       what: `${base.origin} answered ${method} ${url.pathname} with something that is not JSON (HTTP ${res.status})`,
       why: 'the URL may point at another service than the demo control API',
-      next: 'check --url / MOP_DEMO_CONTROL_URL (default http://127.0.0.1:8099)',
+      next: `check --url / MOP_DEMO_CONTROL_URL (default ${await defaultControlUrl(ctx)})`,
       code: 'DEMO_BAD_RESPONSE',
     });
   }
@@ -94,9 +103,9 @@ async function api(ctx: CommandContext, method: 'GET' | 'POST', path: string, bo
   return { status: res.status, data };
 }
 
-function paramsFromFlags(flags: FlagValues): Record<string, number> {
+function paramsFromFlags(flags: ScenarioContext['flags']): Record<string, number> {
   const params: Record<string, number> = {};
-  for (const [flag, key] of Object.entries(PARAM_FLAGS)) {
+  for (const [flag, key] of Object.entries(PARAM_FLAGS) as [ParamFlag, string][]) {
     const raw = flags[flag];
     if (raw === undefined) continue;
     const n = Number(raw);
@@ -106,8 +115,8 @@ function paramsFromFlags(flags: FlagValues): Record<string, number> {
   return params;
 }
 
-function rejectParamFlags(flags: FlagValues, sub: string) {
-  const given = Object.keys(PARAM_FLAGS).filter((f) => flags[f] !== undefined);
+function rejectParamFlags(flags: ScenarioContext['flags'], sub: string) {
+  const given = (Object.keys(PARAM_FLAGS) as ParamFlag[]).filter((f) => flags[f] !== undefined);
   if (given.length) throw usageError(`--${given[0]} only applies to \`scenario start\`, not \`scenario ${sub}\``);
 }
 
@@ -124,9 +133,9 @@ function describeParams(s: ScenarioInfo): string {
     .join(', ');
 }
 
-async function list(ctx: CommandContext): Promise<number> {
+async function list(ctx: ScenarioContext): Promise<number> {
   const { status, data } = await api(ctx, 'GET', 'scenarios');
-  if (status !== 200 || !Array.isArray(data.scenarios)) throw unexpected('GET /scenarios', status, data);
+  if (status !== 200 || !Array.isArray(data.scenarios)) throw unexpected(await controlUrl(ctx), 'GET /scenarios', status, data);
   const scenarios = data.scenarios as ScenarioInfo[];
   ctx.out.table(
     ['SCENARIO', 'SERVICE', 'STATE', 'PARAMETERS', 'WHAT IT DOES'],
@@ -138,7 +147,7 @@ async function list(ctx: CommandContext): Promise<number> {
   return ExitCode.ok;
 }
 
-async function start(ctx: CommandContext, name: string | undefined): Promise<number> {
+async function start(ctx: ScenarioContext, name: string | undefined): Promise<number> {
   if (!name) throw usageError('`scenario start` needs a scenario name', 'run `mop-sandbox scenario list` to see them');
   const params = paramsFromFlags(ctx.flags);
   const { status, data } = await api(ctx, 'POST', `scenarios/${encodeURIComponent(name)}/start`, params);
@@ -160,7 +169,7 @@ async function start(ctx: CommandContext, name: string | undefined): Promise<num
       code: 'BAD_SCENARIO_PARAMETER',
     });
   }
-  if (status !== 200 || !data.started) throw unexpected(`POST /scenarios/${name}/start`, status, data);
+  if (status !== 200 || !data.started) throw unexpected(await controlUrl(ctx), `POST /scenarios/${name}/start`, status, data);
   const s = data.started as { name: string; service: string; params: Record<string, number>; endsAt?: string };
   const shown = Object.entries(s.params)
     .filter(([k, v]) => !(k === 'durationS' && v === 0))
@@ -171,38 +180,43 @@ async function start(ctx: CommandContext, name: string | undefined): Promise<num
   return ExitCode.ok;
 }
 
-async function stop(ctx: CommandContext, name: string | undefined): Promise<number> {
+async function stop(ctx: ScenarioContext, name: string | undefined): Promise<number> {
   const path = name ? `scenarios/${encodeURIComponent(name)}/stop` : 'scenarios/stop';
   const { status, data } = await api(ctx, 'POST', path);
   if (status === 404 && name) throw new UserError({ what: `unknown scenario "${name}"`, next: 'run `mop-sandbox scenario list`', exitCode: ExitCode.usage, code: 'UNKNOWN_SCENARIO' });
-  if (status !== 200 || !Array.isArray(data.stopped)) throw unexpected(`POST /${path}`, status, data);
+  if (status !== 200 || !Array.isArray(data.stopped)) throw unexpected(await controlUrl(ctx), `POST /${path}`, status, data);
   ctx.out.info(data.stopped.length ? `stopped ${data.stopped.join(', ')}` : 'no scenario was running');
   ctx.out.result({ stopped: data.stopped });
   return ExitCode.ok;
 }
 
-function unexpected(call: string, status: number, data: unknown): UserError {
+function unexpected(base: URL, call: string, status: number, data: unknown): UserError {
   return new UserError({
-    what: `the demo control API answered ${call} with HTTP ${status}`,
+    what: `the demo control API at ${base.origin} answered ${call} with HTTP ${status}`,
     details: [JSON.stringify(data)],
-    next: 'check that --url / MOP_DEMO_CONTROL_URL points at the demo app (default http://127.0.0.1:8099)',
+    next: 'check that --url / MOP_DEMO_CONTROL_URL points at the demo app',
     code: 'DEMO_BAD_RESPONSE',
   });
 }
 
-export const command: Command = {
-  name: 'scenario',
-  summary:
-    "List, start and stop the demo app's fault scenarios (latency spike, error burst, slow dependency, log flood, memory growth). " +
-    'Talks to the demo control API: --url, else $MOP_DEMO_CONTROL_URL, else http://127.0.0.1:8099.',
-  usage: 'scenario list | start NAME [--rate N] [--delay-ms N] [--duration S] | stop [NAME]   [--url URL] [--json]',
-  options: {
-    rate: { type: 'string' },
-    'delay-ms': { type: 'string' },
-    duration: { type: 'string' },
-    url: { type: 'string' },
+const flags = {
+  rate: { type: 'string', valueHint: 'N', description: '`start`: requests per second of the scenario' },
+  'delay-ms': { type: 'string', valueHint: 'N', description: '`start`: added latency in milliseconds' },
+  duration: { type: 'string', valueHint: 'S', description: '`start`: seconds until it stops by itself (0: until `scenario stop`)' },
+  url: {
+    type: 'string',
+    valueHint: 'URL',
+    env: 'MOP_DEMO_CONTROL_URL',
+    description: "the demo's control API (default: the demo's control port in the stack model, moved by MOP_PORT_DEMO_CONTROL or bindAddress)",
   },
-  positionals: true,
+} as const satisfies FlagSpecs;
+type ScenarioContext = CommandContext<typeof flags>;
+
+export const command = defineCommand({
+  name: 'scenario',
+  args: 'list | start NAME | stop [NAME]',
+  flags,
+  notes: ['Scenarios: latency spike, error burst, slow dependency, log flood, memory growth (`scenario list` shows each with its parameters).'],
   async run(ctx) {
     const [sub, name, ...extra] = ctx.args;
     if (extra.length) throw usageError(`unexpected argument "${extra[0]}"`, 'run `mop-sandbox scenario --help`');
@@ -220,4 +234,4 @@ export const command: Command = {
         throw usageError(sub ? `unknown subcommand "scenario ${sub}"` : '`scenario` needs a subcommand: list, start or stop', 'run `mop-sandbox scenario --help`');
     }
   },
-};
+});

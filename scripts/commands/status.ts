@@ -1,10 +1,10 @@
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { ExitCode } from '../lib/errors.js';
 import type { Output } from '../lib/output.js';
-import { current, stackFor } from '../lib/session.js';
+import { current, stackFor } from './_shared.js';
 import { isHealthy, type ComponentStatus } from '../runtimes/runtime.js';
 import { secretNames } from '../stack/model.js';
-import { diskFix, diskLow } from '../lib/disk.js';
+import { diskFix, diskLow } from '../runtimes/disk.js';
 import { describeLockHolder, holderAlive, peekLock } from '../lib/lock.js';
 
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
@@ -16,11 +16,9 @@ export function printStatus(out: Output, list: ComponentStatus[]): void {
   );
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'status',
-  summary: 'Show each component: state, health and URL (exit 0 only when all are healthy)',
-  usage: 'status [--json] [--show-secrets]',
-  options: { 'show-secrets': { type: 'boolean', default: false } },
+  flags: { 'show-secrets': { type: 'boolean', default: false, description: 'also print the generated credentials' } },
   async run(ctx) {
     const { out } = ctx;
     const { state, runtime } = await current(ctx);
@@ -69,4 +67,4 @@ export const command: Command = {
     });
     return healthy ? ExitCode.ok : ExitCode.failure;
   },
-};
+});

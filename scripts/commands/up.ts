@@ -1,13 +1,13 @@
-import type { Command, CommandContext } from './command.js';
+import { allowNonLoopbackFlag, defineCommand, noWaitFlag, profileFlagSpec, runtimeFlag, timeoutFlag, type CommandContext } from './command.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Stack } from '../stack/model.js';
 import { ExitCode, UserError } from '../lib/errors.js';
-import { preflightError } from '../lib/preflight.js';
-import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor, uiUrl } from '../lib/session.js';
-import { lockOptions } from '../lib/lock.js';
+import { preflightError } from '../runtimes/preflight.js';
+import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor } from './_shared.js';
+import { endpointUrl, uiUrl } from '../stack/urls.js';
 import { ensureState, loadState, saveState } from '../lib/state.js';
 import { isHealthy } from '../runtimes/runtime.js';
-import { parseRuntimeChoice, selectRuntime } from '../runtimes/select.js';
+import { parseRuntimeChoice } from '../runtimes/provider.js';
 import { printStatus } from './status.js';
 import { ALLOW_NON_LOOPBACK_FLAG, exposureWarnings } from '../stack/exposure.js';
 import { resolveStackOptions } from '../stack/options.js';
@@ -26,21 +26,20 @@ async function verifyAfterUp(ctx: CommandContext, stack: Stack, runtime: Runtime
   return code;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'up',
-  summary: 'Check the machine, then start the stack, wait until every component is ready and open Grafana',
-  usage: 'up [--runtime compose|kind|auto] [--profile NAME] [--timeout SECONDS] [--no-open] [--verify] [--allow-non-loopback] [--no-wait] [--json]',
   // One command at a time changes the stack: a second `up` waits, then finds the stack running.
   lock: () => 'up',
-  options: {
-    [ALLOW_NON_LOOPBACK_FLAG]: { type: 'boolean', default: false },
-    runtime: { type: 'string' },
-    profile: { type: 'string' },
-    timeout: { type: 'string' },
-    'no-open': { type: 'boolean', default: false },
-    verify: { type: 'boolean', default: false },
-    ...lockOptions,
+  flags: {
+    runtime: runtimeFlag,
+    profile: profileFlagSpec,
+    timeout: timeoutFlag('how long every component may take to become ready (default 180)'),
+    'no-open': { type: 'boolean', default: false, description: 'do not open Grafana in the browser' },
+    verify: { type: 'boolean', default: false, description: 'then prove the whole chain, as `mop-sandbox verify` does (exit 1 names the failed check)' },
+    [ALLOW_NON_LOOPBACK_FLAG]: allowNonLoopbackFlag,
+    'no-wait': noWaitFlag,
   },
+  notes: ['Nothing is created before every preflight check passed. When the stack is already up and healthy, prints its status and changes nothing.'],
   async run(ctx) {
     const { out, env } = ctx;
     const began = Date.now();
@@ -49,8 +48,8 @@ export const command: Command = {
     const readyTimeoutMs = parseDuration(ctx.flags.timeout, '--timeout');
     const previous = await loadState(env);
     const stack = stackFor(ctx, previous, profile ? { profile } : {});
-    for (const w of exposureWarnings(stack, resolveStackOptions(env), Boolean(ctx.flags[ALLOW_NON_LOOPBACK_FLAG]))) out.warn(w);
-    const { runtime, reason } = await selectRuntime(choice, { exec: ctx.exec, env });
+    for (const w of exposureWarnings(stack, resolveStackOptions(env), ctx.flags[ALLOW_NON_LOOPBACK_FLAG])) out.warn(w);
+    const { runtime, reason } = await ctx.runtimes.select(choice, { exec: ctx.exec, env });
 
     out.info(`runtime ${runtime.name} (${reason}), project ${runtime.project}, profile ${stack.profile.name}`);
     // Preflight: nothing is created before every check passed.
@@ -121,8 +120,8 @@ export const command: Command = {
         `  log in as admin; the password: \`mop-sandbox credentials\`${login.anonymousViewer ? ' (or browse without logging in, as a Viewer)' : ''}`,
       );
     }
-    const otlp = stack.published.filter((p) => p.component === 'alloy' && p.name.startsWith('otlp'));
-    if (otlp.length) out.info(`Send OTLP to: ${otlp.map((p) => `${p.name.replace('otlp-', '')} ${p.hostIp}:${p.hostPort}`).join(', ')}`);
+    const otlp = ['otlp-grpc', 'otlp-http'].flatMap((port) => endpointUrl(stack, 'alloy', port)?.replace('http://', `${port.replace('otlp-', '')} `) ?? []);
+    if (otlp.length) out.info(`Send OTLP to: ${otlp.join(', ')}`);
     out.info('Stop: `mop-sandbox down` (keeps data), `mop-sandbox down --purge` (deletes it).');
     out.result({ alreadyRunning: false, runtime: runtime.name, project: runtime.project, profile: stack.profile.name, seconds, components: rows, grafana: login });
 
@@ -131,4 +130,4 @@ export const command: Command = {
     }
     return ctx.flags.verify ? verifyAfterUp(ctx, stack, runtime) : ExitCode.ok;
   },
-};
+});

@@ -1,7 +1,7 @@
-import type { Command, CommandContext } from './command.js';
+import { defineCommand, timeoutFlag, type CommandContext } from './command.js';
 import { ExitCode, UserError } from '../lib/errors.js';
 import type { Output } from '../lib/output.js';
-import { current, parseDuration, stackFor } from '../lib/session.js';
+import { current, parseDuration, stackFor } from './_shared.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Stack } from '../stack/model.js';
 import type { State } from '../lib/state.js';
@@ -44,15 +44,16 @@ export async function verifyStack(
   }
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'verify',
-  summary:
-    "Prove the whole chain on the running stack: readiness, OTLP through Alloy into Tempo, Loki and Mimir, Grafana's datasources and dashboards, and every correlation (trace → logs, logs → trace, exemplar → trace, service graph)",
-  usage: 'verify [--timeout SECONDS] [--port-forward] [--json]',
-  options: {
-    timeout: { type: 'string' },
-    'port-forward': { type: 'boolean', default: false },
+  flags: {
+    timeout: timeoutFlag('how long each check may wait for the telemetry to arrive'),
+    'port-forward': { type: 'boolean', default: false, description: 'kind only: reach the backends through kubectl port-forward' },
   },
+  notes: [
+    "Checks readiness, OTLP through Alloy into Tempo, Loki and Mimir, Grafana's datasources and dashboards, and every",
+    'correlation (trace → logs, logs → trace, exemplar → trace, service graph).',
+  ],
   async run(ctx) {
     const timeoutMs = parseDuration(ctx.flags.timeout, '--timeout');
     const { state, runtime } = await current(ctx);
@@ -60,8 +61,8 @@ export const command: Command = {
     const status = await runtime.status(stack);
     if (!status.length) throw notUp(runtime, 'the runtime reports no containers or pods of ours');
     if (!state) throw notUp(runtime, 'there is no state file with the generated credentials (was the stack started with `mop-sandbox up`?)');
-    const { code, report } = await verifyStack(ctx, { stack, state, runtime, timeoutMs, portForward: Boolean(ctx.flags['port-forward']) });
+    const { code, report } = await verifyStack(ctx, { stack, state, runtime, timeoutMs, portForward: ctx.flags['port-forward'] });
     ctx.out.result({ verify: report });
     return code;
   },
-};
+});

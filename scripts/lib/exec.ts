@@ -2,7 +2,7 @@
  * All external programs run through here (zx underneath), so that every failure carries the command,
  * its exit code and the tail of its stderr, and so tests can inject a recorder where a program cannot run.
  */
-import { $, which as zxWhich, type ProcessOutput } from 'zx';
+import type { ProcessOutput } from 'zx';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -54,6 +54,8 @@ export function formatCommand(file: string, args: string[]): string {
 export function createExec(): Exec {
   return {
     async run(file, args, opts = {}) {
+      // zx loads on the first program run, so commands that run none (`--help`, `scenario`) start without it.
+      const { $ } = await import('zx');
       const sh = $({
         env: opts.env ?? process.env,
         cwd: opts.cwd,
@@ -74,45 +76,8 @@ export function createExec(): Exec {
       return result;
     },
     async which(bin) {
-      return zxWhich(bin, { nothrow: true });
-    },
-  };
-}
-
-export interface RecordedCall {
-  file: string;
-  args: string[];
-  env?: NodeJS.ProcessEnv;
-}
-
-/**
- * A fake Exec for unit tests: `responses` maps a command line prefix ("docker info") to a result.
- * Unmatched commands fail with exit 127, like a missing program.
- */
-export function recordingExec(
-  responses: Record<string, Partial<RunResult> | ((args: string[]) => Partial<RunResult>)> = {},
-  installed: string[] = [],
-): Exec & { calls: RecordedCall[] } {
-  const calls: RecordedCall[] = [];
-  return {
-    calls,
-    async run(file, args, opts = {}) {
-      calls.push({ file, args, env: opts.env });
-      const line = [file, ...args].join(' ');
-      const key = Object.keys(responses)
-        .filter((k) => line === k || line.startsWith(k + ' '))
-        .sort((a, b) => b.length - a.length)[0];
-      const spec = key === undefined ? { exitCode: 127, stderr: `${file}: command not found` } : responses[key];
-      const r = typeof spec === 'function' ? spec(args) : spec;
-      const result = { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
-      if (opts.onStdout && result.stdout) opts.onStdout(result.stdout);
-      if (result.exitCode !== 0 && !opts.allowFail) {
-        throw new CommandFailed(formatCommand(file, args), result.exitCode, result.stderr, result.stdout);
-      }
-      return result;
-    },
-    async which(bin) {
-      return installed.includes(bin) ? `/usr/bin/${bin}` : null;
+      const { which } = await import('zx');
+      return which(bin, { nothrow: true });
     },
   };
 }

@@ -194,9 +194,6 @@ export async function acquireLock(env: NodeJS.ProcessEnv, opts: LockOptions): Pr
   };
 }
 
-/** The `--no-wait` flag every command that takes the lock accepts. */
-export const lockOptions = { 'no-wait': { type: 'boolean', default: false } } as const;
-
 /**
  * The lock for a command that changes the stack, with its messages: waiting (who holds it) and a stale takeover.
  * Release it in a `finally`.

@@ -39,7 +39,7 @@ export interface Sink {
   isTTY: boolean;
 }
 
-const processSink: Sink = {
+export const processSink: Sink = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   get isTTY() {

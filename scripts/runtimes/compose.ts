@@ -12,7 +12,7 @@ import { renderCompose } from '../render/compose.js';
 import { secretEnvName } from '../render/common.js';
 import { configDir, dashboardsDir, packageRoot } from '../lib/paths.js';
 import { stateDir, type Credentials } from '../lib/state.js';
-import { uiPort } from '../lib/urls.js';
+import { uiPort } from '../stack/urls.js';
 import { CommandFailed, stderrTail, type Exec } from '../lib/exec.js';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
 import {
@@ -29,10 +29,10 @@ import {
   type DockerEndpoint,
   type Engine,
 } from '../lib/docker.js';
-import { checkCompose, checkConfigFiles, checkDocker, checkLoopbackIsolation, checkMemory, checkPorts } from '../lib/preflight.js';
+import { checkCompose, checkConfigFiles, checkDocker, checkLoopbackIsolation, checkMemory, checkPorts } from './preflight.js';
 import { httpProbe, NotReady, waitForReady, type Observation } from './readiness.js';
 import { classifyExit } from './exits.js';
-import { checkDisk, diskFix, diskFullLine, readDisk, type DiskReading, type FreeBytes } from '../lib/disk.js';
+import { checkDisk, diskFix, diskFullLine, readDisk, type DiskReading, type FreeBytes } from './disk.js';
 import { isHealthy as isHealthyStatus } from './runtime.js';
 import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTimes, Runtime, RuntimeDeps, UpContext } from './runtime.js';
 

@@ -26,13 +26,13 @@ import { CommandFailed, stderrTail, type Exec, type RunOptions, type RunResult }
 import type { Output } from '../lib/output.js';
 import { packageRoot as defaultPackageRoot } from '../lib/paths.js';
 import type { Engine } from '../lib/docker.js';
-import { checkConfigFiles, checkDocker, checkLoopbackIsolation, checkPorts } from '../lib/preflight.js';
+import { checkConfigFiles, checkDocker, checkLoopbackIsolation, checkPorts } from './preflight.js';
 import { stateDir } from '../lib/state.js';
 import { defaultSources, type SourceDirs } from '../render/common.js';
 import { assignNodePorts, kindClusterConfig, nodePortKey, renderKindConfig, type KindCluster } from '../render/kind.js';
 import { kubernetesFiles, kubernetesObjects, type KubeObject } from '../render/kubernetes.js';
 import { writeRender } from '../render/write.js';
-import { uiUrl } from '../lib/urls.js';
+import { uiUrl } from '../stack/urls.js';
 import { buildStack, NAMESPACE_LABEL, type Component, type ComponentName, type Stack } from '../stack/model.js';
 import { images } from '../stack/versions.js';
 import { checkCgroup, checkKindCapacity, otherProfiles } from './kind/preflight.js';

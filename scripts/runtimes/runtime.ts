@@ -94,7 +94,7 @@ export interface Runtime {
   status(stack: Stack): Promise<ComponentStatus[]>;
   logs(component: ComponentName | undefined, opts: LogOptions): Promise<void>;
   /** Free disk where the engine keeps volumes against what the stack's data needs (runtimes on a Docker engine). */
-  disk?(stack: Stack): Promise<import('../lib/disk.js').DiskReading>;
+  disk?(stack: Stack): Promise<import('./disk.js').DiskReading>;
   /** Removes what `up` created; keeps data unless purge. Works when the stack is broken or absent. */
   down(opts: { purge: boolean }): Promise<DownResult>;
 }

@@ -3,19 +3,13 @@
  * Docker answers and the kind runtime ships with this build; compose otherwise. Later commands (status, logs, down)
  * use the runtime recorded in the state file by `up`.
  */
-import { ExitCode, UserError, usageError } from '../lib/errors.js';
+import { ExitCode, UserError } from '../lib/errors.js';
 import type { RuntimeName } from '../stack/model.js';
 import { createComposeRuntime, type ComposeRuntimeDeps } from './compose.js';
+import type { RuntimeChoice, Selection } from './provider.js';
 import type { Runtime, RuntimeDeps } from './runtime.js';
 
-export type RuntimeChoice = RuntimeName | 'auto';
-export const runtimeChoices: RuntimeChoice[] = ['auto', 'compose', 'kind'];
-
-export function parseRuntimeChoice(v: unknown): RuntimeChoice {
-  const s = v === undefined || v === '' ? 'auto' : String(v);
-  if (!(runtimeChoices as string[]).includes(s)) throw usageError(`unknown runtime "${s}"`, `use one of: ${runtimeChoices.join(', ')}`);
-  return s as RuntimeChoice;
-}
+export { parseRuntimeChoice, runtimeChoices, type RuntimeChoice, type Selection } from './provider.js';
 
 type KindModule = { createKindRuntime?: (deps: RuntimeDeps) => Runtime; createRuntime?: (deps: RuntimeDeps) => Runtime };
 
@@ -39,12 +33,6 @@ const kindMissing = () =>
     exitCode: ExitCode.usage,
     code: 'RUNTIME_UNAVAILABLE',
   });
-
-export interface Selection {
-  runtime: Runtime;
-  /** Why this runtime (for `up` to print). */
-  reason: string;
-}
 
 /**
  * Picks the runtime. `auto`: kind when the kind runtime exists and `kind` and `kubectl` are on PATH and Docker

@@ -11,7 +11,7 @@ import { TempoClient } from '../clients/tempo.js';
 import type { Credentials } from '../lib/state.js';
 import type { Output } from '../lib/output.js';
 import { VERIFY_METRICS, VERIFY_NAMESPACE, verifyTelemetry, type VerifyTelemetry } from '../otlp/verify-telemetry.js';
-import { uiUrl } from '../lib/urls.js';
+import { uiUrl } from '../stack/urls.js';
 import { component, ports as modelPorts, type ComponentName, type Stack } from '../stack/model.js';
 import { provisionedDashboards, provisionedDatasources } from '../stack/provisioning.js';
 import { stages, type CheckResult, type Clock, type VerifyClients } from './check.js';

@@ -11,12 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createExec } from '../../scripts/lib/exec.js';
 import { createOutput } from '../../scripts/lib/output.js';
 import { freePort } from '../../scripts/lib/ports.js';
-import { preflightError } from '../../scripts/lib/preflight.js';
+import { preflightError } from '../../scripts/runtimes/preflight.js';
 import { ensureState } from '../../scripts/lib/state.js';
 import { createKindRuntime } from '../../scripts/runtimes/kind.js';
 import { isHealthy } from '../../scripts/runtimes/runtime.js';
 import { buildStack } from '../../scripts/stack/model.js';
-import { uiUrl } from '../../scripts/lib/urls.js';
+import { uiUrl } from '../../scripts/stack/urls.js';
 import { runVerify, verifyTargets } from '../../scripts/verify/index.js';
 import { portForward } from '../../scripts/verify/port-forward.js';
 

@@ -1,21 +1,17 @@
 /**
  * Engine-test sandboxes: each has its own compose project, state dir, free host ports and stand-in images, and runs
- * the real commands (in-process, exactly as scripts/cli.ts dispatches them, or as a real CLI subprocess).
+ * the real commands (in-process through the CLI's runner, scripts/run.ts, or as a real CLI subprocess).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import Dockerode from 'dockerode';
-import { commandLoaders } from '../../scripts/commands/index.js';
-import { commonOptions, runCommand as runLocked } from '../../scripts/commands/command.js';
-import { ExitCode, UserError } from '../../scripts/lib/errors.js';
-import { createExec } from '../../scripts/lib/exec.js';
-import { createOutput, type Sink } from '../../scripts/lib/output.js';
+import { runCli } from '../../scripts/run.js';
+import type { Sink } from '../../scripts/lib/output.js';
 import { unusedPort } from '../support/host-ports.js';
 import { buildStack, type ComponentName } from '../../scripts/stack/model.js';
-import { portSetting } from '../../scripts/lib/preflight.js';
+import { portSetting } from '../../scripts/runtimes/preflight.js';
 import { imageEnv, standInImages, type StandInBehavior } from '../support/stand-ins.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
@@ -29,26 +25,15 @@ export interface RunResult {
   json?: any;
 }
 
-/** Runs a command in-process the way scripts/cli.ts does (same parsing, error printing and exit codes). */
+/** Runs a command in-process through the CLI's own runner (same dispatch, parsing, help, error printing and exit codes). */
 export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, signal = new AbortController().signal): Promise<RunResult> {
-  const [name, ...rest] = argv;
   const stdout: string[] = [];
   const stderr: string[] = [];
   const sink: Sink = { out: (t) => stdout.push(t), err: (t) => stderr.push(t), isTTY: false };
-  const out = createOutput({ json: rest.includes('--json'), sink });
-  let code: number;
-  try {
-    const cmd = await commandLoaders[name].load();
-    const parsed = parseArgs({ args: rest, options: { ...commonOptions, ...cmd.options }, allowPositionals: true, strict: true });
-    code = await runLocked(cmd, { args: parsed.positionals, flags: parsed.values as any, out, exec: createExec(), env, signal });
-  } catch (err) {
-    out.error(err);
-    code = err instanceof UserError ? err.exitCode : signal.aborted ? ExitCode.interrupted : ExitCode.failure;
-  }
-  out.finish(code);
+  const code = await runCli(argv, { env, sink, signal });
   const text = stdout.join('');
   let json: unknown;
-  if (rest.includes('--json')) json = JSON.parse(text);
+  if (argv.includes('--json')) json = JSON.parse(text);
   return { code, stdout: text, stderr: stderr.join(''), json };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDisk, diskFullLine, diskLow, diskNeeds, readDisk } from '../../scripts/lib/disk.js';
+import { checkDisk, diskFullLine, diskLow, diskNeeds, readDisk } from '../../scripts/runtimes/disk.js';
 import { preflightError } from '../../scripts/lib/preflight.js';
 import { buildStack } from '../../scripts/stack/model.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandFailed, createExec, recordingExec } from '../../scripts/lib/exec.js';
+import { CommandFailed, createExec } from '../../scripts/lib/exec.js';
+import { recordingExec } from '../support/fake-exec.js';
 
 describe('exec wrapper', () => {
   it('runs a real program and returns its output', async () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
 import { createExec } from '../../scripts/lib/exec.js';
-import { preflightError } from '../../scripts/lib/preflight.js';
+import { preflightError } from '../../scripts/runtimes/preflight.js';
 import { kindClusterConfig } from '../../scripts/render/kind.js';
 import { kubernetesObjects, type KubeObject } from '../../scripts/render/kubernetes.js';
 import {
@@ -34,7 +34,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { CGROUP_V1_KUBELET_PATCH } from '../../scripts/render/kind.js';
 import { IMAGE_ID_ANNOTATION } from '../../scripts/render/kubernetes.js';
 import { CGROUP_V2_FIX, cpuMilli, KIND_CONTROL_PLANE } from '../../scripts/runtimes/kind/preflight.js';
-import { parseBytes } from '../../scripts/lib/preflight.js';
+import { parseBytes } from '../../scripts/runtimes/preflight.js';
 import { fallbackResources, profiles } from '../../scripts/stack/profiles.js';
 
 const creds = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'secret', DEMO_CONTROL_TOKEN: 'token' };

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordingExec } from '../../scripts/lib/exec.js';
+import { recordingExec } from '../support/fake-exec.js';
 import { canBind, containerOnPort, describeHolder, findPortHolder, forwardedTo, freePort, holderFix, isDockerForwarder, listeningInodes, processOnPortLinux, processOnPortLsof } from '../../scripts/lib/ports.js';
 import { unusedPort } from '../support/host-ports.js';
 import { fakeDocker } from './fakes.js';

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
-import { recordingExec } from '../../scripts/lib/exec.js';
-import { checkCompose, checkConfigFiles, checkDocker, checkMemory, checkPorts, memoryNeeds, parseBytes, portSetting, preflightError } from '../../scripts/lib/preflight.js';
+import { recordingExec } from '../support/fake-exec.js';
+import { checkCompose, checkConfigFiles, checkDocker, checkMemory, checkPorts, memoryNeeds, parseBytes, portSetting, preflightError } from '../../scripts/runtimes/preflight.js';
 import { configDir, dashboardsDir } from '../../scripts/lib/paths.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { unusedPort } from '../support/host-ports.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { recordingExec } from '../../scripts/lib/exec.js';
-import { hasDisplay, parseDuration } from '../../scripts/lib/session.js';
+import { recordingExec } from '../support/fake-exec.js';
+import { hasDisplay, parseDuration } from '../../scripts/commands/_shared.js';
 import { parseRuntimeChoice, runtimeFor, selectRuntime } from '../../scripts/runtimes/select.js';
 import { fakeDocker } from './fakes.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Engine, EngineProduct } from '../../lib/docker.js';
-import { parseBytes } from '../../lib/preflight.js';
+import { parseBytes } from '../preflight.js';
 import type { KubeObject } from '../../render/kubernetes.js';
 import { profileNames, type ProfileName } from '../../stack/profiles.js';
 import type { Stack } from '../../stack/model.js';

@@ -5,8 +5,8 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { Stack } from '../stack/model.js';
-import type { PreflightCheck } from '../runtimes/runtime.js';
-import type { Engine } from './docker.js';
+import type { PreflightCheck } from './runtime.js';
+import type { Engine } from '../lib/docker.js';
 import { parseBytes } from './preflight.js';
 
 export interface DiskReading {

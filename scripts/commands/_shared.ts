@@ -1,17 +1,15 @@
 /**
- * What the stack commands (up, down, status, logs, open, doctor, credentials) share: the stack they act on,
- * the runtime that made it, and whether a browser can be opened.
+ * What the commands share (not a command): the stack they act on, the runtime that made it, flag parsing helpers,
+ * and whether a browser can be opened.
  */
 import { readFileSync } from 'node:fs';
 import { buildStack, type Stack } from '../stack/model.js';
 import { resolveStackOptions, type Settings } from '../stack/options.js';
 import { isProfileName, profileNames, type ProfileName } from '../stack/profiles.js';
-import type { CommandContext } from '../commands/command.js';
-import { runtimeFor } from '../runtimes/select.js';
+import type { CommandContext } from './command.js';
 import type { Runtime } from '../runtimes/runtime.js';
-import { usageError } from './errors.js';
-import { loadState, type State } from './state.js';
-export { uiPort, uiUrl } from './urls.js';
+import { usageError } from '../lib/errors.js';
+import { loadState, type State } from '../lib/state.js';
 
 export function profileFlag(v: unknown): ProfileName | undefined {
   if (v === undefined || v === '') return undefined;
@@ -29,9 +27,9 @@ export function stackFor(ctx: Pick<CommandContext, 'env'>, state: State | undefi
 }
 
 /** The state file and the runtime that made the stack (compose unless `up` recorded another). */
-export async function current(ctx: CommandContext): Promise<{ state: State | undefined; runtime: Runtime }> {
+export async function current(ctx: Pick<CommandContext, 'env' | 'exec' | 'runtimes'>): Promise<{ state: State | undefined; runtime: Runtime }> {
   const state = await loadState(ctx.env);
-  const runtime = await runtimeFor(state?.active?.runtime, { exec: ctx.exec, env: ctx.env });
+  const runtime = await ctx.runtimes.recorded(state?.active?.runtime, { exec: ctx.exec, env: ctx.env });
   return { state, runtime };
 }
 

@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeName, Stack } from '../stack/model.js';
-import type { PreflightCheck } from '../runtimes/runtime.js';
-import { ExitCode, UserError, type ErrorCode } from './errors.js';
-import type { Exec } from './exec.js';
-import { createDocker, inspectEngine, resolveEndpoint, unreachableError, withTimeout, type DockerApi, type DockerEndpoint, type Engine } from './docker.js';
-import { canBind, containerOnPort, describeHolder, findPortHolder, holderFix } from './ports.js';
+import type { PreflightCheck } from './runtime.js';
+import { ExitCode, UserError, type ErrorCode } from '../lib/errors.js';
+import type { Exec } from '../lib/exec.js';
+import { createDocker, inspectEngine, resolveEndpoint, unreachableError, withTimeout, type DockerApi, type DockerEndpoint, type Engine } from '../lib/docker.js';
+import { canBind, containerOnPort, describeHolder, findPortHolder, holderFix } from '../lib/ports.js';
 
 export interface PreflightDeps {
   exec: Exec;

@@ -1,0 +1,89 @@
+/**
+ * The dependency rule, read from the import statements of scripts/:
+ *
+ *   cli.ts, run.ts → commands/ → verify/ → runtimes/ · otlp/ → render/ · clients/ → stack/ · lib/
+ *
+ * Every layer imports only layers to its right (stack/ and lib/ form the base and may import each other); nothing
+ * imports upward. And `--help`/`--version` stay fast: what the bin loads statically reaches no third-party package.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const scripts = join(root, 'scripts');
+
+type Layer = 'entry' | 'commands' | 'verify' | 'runtimes' | 'otlp' | 'render' | 'clients' | 'stack' | 'lib';
+const base: Layer[] = ['stack', 'lib'];
+/** What each layer may import (besides itself). */
+const allowed: Record<Layer, Layer[]> = {
+  entry: ['commands', 'runtimes', ...base],
+  commands: ['verify', 'runtimes', 'otlp', 'render', 'clients', ...base],
+  verify: ['runtimes', 'otlp', 'render', 'clients', ...base],
+  runtimes: ['render', ...base],
+  otlp: ['clients', ...base],
+  render: base,
+  clients: base,
+  stack: ['lib'],
+  lib: ['stack'],
+};
+
+function layerOf(file: string): Layer {
+  const rel = relative(scripts, file).split('/');
+  if (rel.length === 1) return 'entry';
+  if (!(rel[0] in allowed)) throw new Error(`scripts/${rel[0]}/ has no place in the dependency rule: add it to test/structure/dependencies.test.ts`);
+  return rel[0] as Layer;
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+interface Import {
+  spec: string;
+  dynamic: boolean;
+  typeOnly: boolean;
+}
+function importsOf(file: string): Import[] {
+  const src = readFileSync(file, 'utf8');
+  const found: Import[] = [];
+  for (const m of src.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?\sfrom\s+'([^']+)'/gm)) found.push({ spec: m[3], dynamic: false, typeOnly: Boolean(m[2]) });
+  for (const m of src.matchAll(/^\s*import\s+'([^']+)'/gm)) found.push({ spec: m[1], dynamic: false, typeOnly: false });
+  for (const m of src.matchAll(/import\(\s*'([^']+)'\s*\)/g)) found.push({ spec: m[1], dynamic: true, typeOnly: false });
+  return found;
+}
+const resolveLocal = (from: string, spec: string) => resolve(dirname(from), spec).replace(/\.js$/, '.ts');
+
+describe('dependency rule', () => {
+  const all = files(scripts);
+
+  it('every import goes to the same layer or one the rule allows (never upward)', () => {
+    const violations: string[] = [];
+    for (const f of all) {
+      const from = layerOf(f);
+      for (const { spec } of importsOf(f)) {
+        if (!spec.startsWith('.')) continue;
+        const to = layerOf(resolveLocal(f, spec));
+        if (to !== from && !allowed[from].includes(to)) violations.push(`${relative(root, f)} (${from}) imports ${spec} (${to})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('what the bin loads before a command runs (static imports from scripts/cli.ts) reaches no third-party package', () => {
+    const seen = new Set<string>();
+    const packages: string[] = [];
+    const walk = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      for (const i of importsOf(f)) {
+        if (i.dynamic || i.typeOnly) continue;
+        if (i.spec.startsWith('.')) walk(resolveLocal(f, i.spec));
+        else if (!i.spec.startsWith('node:')) packages.push(`${relative(root, f)} imports ${i.spec}`);
+      }
+    };
+    walk(join(scripts, 'cli.ts'));
+    expect(seen.size).toBeGreaterThan(3);
+    expect(packages).toEqual([]);
+  });
+});
