@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildStack } from '../../scripts/stack/model.js';
-import { ExitCode } from '../../scripts/lib/errors.js';
+import { ErrorCodes, ExitCode } from '../../scripts/lib/errors.js';
+import { commandTable, type CommandName } from '../../scripts/commands/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -18,6 +19,21 @@ describe('README stays true', () => {
 
   it('documents every exit code', () => {
     for (const code of Object.values(ExitCode)) expect(readme).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
+  });
+
+  it('documents exactly the error codes of scripts/lib/errors.ts', () => {
+    const section = readme.split('### Error codes')[1].split('\n## ')[0];
+    const documented = section.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => [...l.split(' | ')[0].matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]));
+    expect([...documented].sort()).toEqual([...ErrorCodes].sort());
+  });
+
+  it("the commands table names every command and each of its declared flags", async () => {
+    for (const name of Object.keys(commandTable) as CommandName[]) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}`));
+      expect(row, `README commands table has no row for ${name}`).toBeDefined();
+      const cmd = await commandTable[name].load();
+      for (const flag of Object.keys(cmd.flags)) expect(row, `README row of ${name} lacks --${flag}`).toContain(`--${flag}`);
+    }
   });
 
   it('starts with the two commands a newcomer runs', () => {
