@@ -6,8 +6,6 @@ import { relative, resolve } from 'node:path';
 import { ExitCode, UserError, usageError } from '../lib/errors.js';
 import { ensureState } from '../lib/state.js';
 import type { RenderFile } from '../render/common.js';
-import { renderFiles } from '../render/index.js';
-import { writeRender } from '../render/write.js';
 import { buildStack, runtimeNames, type RuntimeName } from '../stack/model.js';
 import { resolveStackOptions, type Settings } from '../stack/options.js';
 import { ALLOW_NON_LOOPBACK_FLAG, exposureWarnings } from '../stack/exposure.js';
@@ -56,7 +54,7 @@ export const command = defineCommand({
       if (ctx.flags.store !== undefined) flags.store = ctx.flags.store as Settings['store'];
       const opts = resolveStackOptions(ctx.env, flags);
       const stack = buildStack(opts);
-      for (const w of exposureWarnings(stack, opts, Boolean(ctx.flags[ALLOW_NON_LOOPBACK_FLAG]))) ctx.out.warn(w);
+      for (const w of exposureWarnings(stack, opts, ctx.flags[ALLOW_NON_LOOPBACK_FLAG])) ctx.out.warn(w);
       const profile = stack.profile.name;
       const outDir = resolve(ctx.flags.out ?? `${DEFAULT_OUT_PARENT}/${runtime}-${profile}`);
       // The default lies in the current directory, which may be a cloned repository: its mop-render must be ours.
@@ -64,6 +62,8 @@ export const command = defineCommand({
         throw usageError(`cannot write to ${resolve(DEFAULT_OUT_PARENT)}: it is a symlink`, 'choose a directory with --out');
       }
       const { credentials } = await ensureState(ctx.env);
+      // The renderers (and the yaml package) load only when render runs, not for `render --help`.
+      const [{ renderFiles }, { writeRender }] = await Promise.all([import('../render/index.js'), import('../render/write.js')]);
       const rendered = renderFiles({ runtime: runtime as RuntimeName, stack, credentials, outDir });
       const files = [...rendered, gitignoreFor(rendered)];
       const written = await writeRender(outDir, files, { refuseForeign: !ctx.flags.force });

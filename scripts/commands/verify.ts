@@ -5,7 +5,7 @@ import { current, parseDuration, stackFor } from './_shared.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Stack } from '../stack/model.js';
 import type { State } from '../lib/state.js';
-import { runVerify, verifyTargets, type VerifyReport } from '../verify/index.js';
+import type { VerifyReport } from '../verify/index.js';
 
 const notUp = (runtime: Runtime, why: string) =>
   new UserError({
@@ -21,6 +21,8 @@ export async function verifyStack(
   ctx: Pick<CommandContext, 'exec' | 'env' | 'signal'> & { out: Output },
   opts: { stack: Stack; state: State; runtime: Runtime; timeoutMs?: number; portForward?: boolean },
 ): Promise<{ code: number; report: VerifyReport }> {
+  // The verify machinery (OTLP encoders, protobufjs) loads only when verify runs, not for `verify --help`.
+  const { runVerify, verifyTargets } = await import('../verify/index.js');
   let forwarded;
   if (opts.portForward) {
     if (opts.runtime.name !== 'kind') ctx.out.warn('--port-forward only applies to kind; compose publishes its ports on 127.0.0.1');

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
+import { createRequire } from 'node:module';
+import type Dockerode from 'dockerode';
 import { ExitCode, UserError } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -149,7 +150,9 @@ export function modemOptions(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv): 
 }
 
 export function createDocker(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv): DockerApi {
-  return new Dockerode(modemOptions(endpoint, env)) as unknown as DockerApi;
+  // Loaded on first use (dockerode and its ssh2/protobuf tree cost more than a whole `--help`).
+  const Docker = createRequire(import.meta.url)('dockerode') as typeof Dockerode;
+  return new Docker(modemOptions(endpoint, env)) as unknown as DockerApi;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
