@@ -1,6 +1,6 @@
 /** Preflight warns where the engine lets the LAN reach 127.0.0.1 ports (security review F13, moby/moby#45610). */
 import { describe, expect, it } from 'vitest';
-import { checkLoopbackIsolation } from '../../scripts/lib/preflight.js';
+import { checkLoopbackIsolation } from '../../scripts/runtimes/preflight.js';
 
 describe('checkLoopbackIsolation', () => {
   it.each(['27.5.1', '26.1.4', '20.10.24'])('warns on a native Docker Engine %s (before 28.0)', (version) => {

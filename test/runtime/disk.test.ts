@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkDisk, diskFullLine, diskLow, diskNeeds, readDisk } from '../../scripts/runtimes/disk.js';
-import { preflightError } from '../../scripts/lib/preflight.js';
+import { preflightError } from '../../scripts/runtimes/preflight.js';
 import { buildStack } from '../../scripts/stack/model.js';
 
 const GiB = 1024 ** 3;
