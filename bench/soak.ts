@@ -56,11 +56,18 @@ try {
   const pids = { launcher: launcherPid, ...demo.childPids() };
   const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, rssKiB(pid)]));
   const peak = { ...start };
+  /** RSS each minute, to tell growth that levels off (heap sizing) from a leak. */
+  const series: Record<string, (number | undefined)[]> = Object.fromEntries(Object.entries(start).map(([k, v]) => [k, [v]]));
+  let nextSample = Date.now() + 60_000;
   // The last stats line lands on a multiple of 30 s after the load generator started; wait for the one at SECONDS.
   const statsDue = Math.ceil(SECONDS / STATS_EVERY_S) * STATS_EVERY_S;
   while (Date.now() - loadStarted < statsDue * 1000 + 2_000) {
     await sleep(5_000);
     for (const [name, pid] of Object.entries(pids)) peak[name] = Math.max(peak[name] ?? 0, rssKiB(pid) ?? 0);
+    if (Date.now() >= nextSample) {
+      nextSample += 60_000;
+      for (const [name, pid] of Object.entries(pids)) series[name].push(rssKiB(pid));
+    }
     if (demo.proc.exitCode !== null) throw new Error(`the demo exited during the soak:\n${demo.output().slice(-2000)}`);
   }
   const restarted = Object.entries(demo.childPids()).filter(([name, pid]) => pids[name as keyof typeof pids] !== pid).map(([n]) => n);
@@ -76,6 +83,8 @@ try {
     const change = s && e ? `${(((e - s) / s) * 100).toFixed(1)}%` : '-';
     console.log(`${name.padEnd(12)} ${mib(s).padStart(8)} ${mib(e).padStart(8)} ${mib(peak[name]).padStart(8)} ${change.padStart(8)}`);
   }
+  console.log('\nRSS (MiB) each minute from the start sample:');
+  for (const [name, values] of Object.entries(series)) console.log(`${name.padEnd(12)} ${values.map((v) => mib(v).padStart(6)).join('')}`);
   if (restarted.length) console.log(`restarted during the soak: ${restarted.join(', ')}`);
   if (!stats) throw new Error('the load generator printed no stats line');
   const answered = stats.ok + stats.clientErrors + stats.serverErrors;
