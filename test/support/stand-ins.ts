@@ -13,7 +13,7 @@
  *   readyDelay  seconds before the readiness endpoint answers 200
  *   mode        'ok' | 'never-ready' (answers 404 forever) | 'exit' (exits with exitCode at start)
  *               | 'oom' (at start, one process holds ever more memory until the kernel kills it at the limit)
- *               | 'fill' (at start, writes its data directory until the disk is full, then exits 1 saying so)
+ *               | 'fill' (at start, writes 16 MiB into its data directory, then exits 1: on a small volume it fills it)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -54,16 +54,17 @@ if [ "$STANDIN_MODE" = exit ]; then
   exit "\${STANDIN_EXIT_CODE:-3}"
 fi
 if [ "$STANDIN_MODE" = oom ]; then
-  # sed keeps a line in memory; a 1 GiB line without a newline grows it until the memory limit stops it.
+  # sed keeps a line in memory; a 256 MiB line without a newline grows it until the memory limit stops it.
   echo "stand-in $STANDIN_COMPONENT: allocating memory until the limit (STANDIN_MODE=oom)"
-  head -c 1073741824 /dev/zero | tr '\\000' a | sed 's/a/b/' > /dev/null
+  head -c 268435456 /dev/zero | tr '\\000' a | sed 's/a/b/' > /dev/null
   code=$?
   echo "stand-in $STANDIN_COMPONENT: the allocation ended with code $code"
   exit "$code"
 fi
 if [ "$STANDIN_MODE" = fill ]; then
-  echo "stand-in $STANDIN_COMPONENT: writing $STANDIN_DATA_DIR until it is full (STANDIN_MODE=fill)"
-  cat /dev/zero > "$STANDIN_DATA_DIR/fill"
+  # Bounded (16 MiB): only a small volume fills; a real disk must never be filled by a test.
+  echo "stand-in $STANDIN_COMPONENT: writing 16 MiB to $STANDIN_DATA_DIR (STANDIN_MODE=fill)"
+  head -c 16777216 /dev/zero | cat > "$STANDIN_DATA_DIR/fill"
   echo "stand-in $STANDIN_COMPONENT: cannot write its data, exiting"
   exit 1
 fi
