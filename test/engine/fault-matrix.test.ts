@@ -257,7 +257,8 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
     expect(r.json.error).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: 4 });
     // On a loaded machine another component may still be starting at the deadline; tempo is always named.
     expect(r.json.error.what).toMatch(/^(\w+, )*tempo(, \w+)* not ready after 45s$/);
-    expect(r.json.error.why).toContain('tempo: starting (HTTP 404 from /ready)');
+    // Under heavy load the probe may time out instead of reading the 404.
+    expect(r.json.error.why).toMatch(/tempo: starting \((HTTP 404|no answer within 2s) from \/ready\)/);
     expect(r.json.error.details[0]).toMatch(/^last \d+ log lines of tempo/);
     expect(r.json.error.details.join('\n')).toContain('stand-in tempo: still not ready');
     expect(r.json.error.details.length).toBeLessThanOrEqual(51);
@@ -267,7 +268,7 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
     expect(await running(s)).toContain('tempo');
     const st = await s.run('status', '--json');
     const tempo = st.json.components.find((c: { name: string }) => c.name === 'tempo');
-    expect(tempo.detail).toMatch(/^up \d+s, no restarts: \/ready answers HTTP 404$/);
+    expect(tempo.detail).toMatch(/^up \d+s, no restarts: \/ready( answers HTTP 404|: no answer within 2s)$/);
     rows.push({ case: 'component never ready: status', exit: String(st.code), saw: `tempo: ${tempo.detail}`, left: await leftBehind(s) });
     expect((await s.run('down', '--purge')).code).toBe(ExitCode.ok);
     expect(await s.containers()).toEqual([]);
