@@ -30,7 +30,12 @@ export const command = defineCommand({
       });
     }
     const url = s.url ?? uiUrl(stack, name);
-    if (!url) throw usageError(`${name} has no web address`);
+    if (!url) {
+      throw usageError(
+        `${name} has no web address`,
+        name === 'store' ? 'the store console is off by default: set MOP_STORE_CONSOLE=true (or "storeConsole": true in the settings file), then `mop-sandbox up`' : undefined,
+      );
+    }
     const display = hasDisplay(env) && out.mode !== 'json';
     const opened = display ? await openInBrowser(url) : false;
     out.info(opened ? `opened ${url}` : `${url}${display ? ' (could not start a browser; open it yourself)' : ''}`);

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { secretNames, type RuntimeName, type SecretName } from '../stack/model.js';
+import { isAccessKeyId, secretNames, type RuntimeName, type SecretName } from '../stack/model.js';
 import type { ProfileName } from '../stack/profiles.js';
 import { ExitCode, UserError } from './errors.js';
 
@@ -95,7 +95,7 @@ export function generateSecret(length = 32): string {
 
 function newCredentials(): Credentials {
   const creds = {} as Credentials;
-  for (const name of secretNames) creds[name] = name === 'S3_ACCESS_KEY_ID' ? `mop${generateSecret(17).toLowerCase()}` : generateSecret();
+  for (const name of secretNames) creds[name] = isAccessKeyId(name) ? `mop${generateSecret(17).toLowerCase()}` : generateSecret();
   return creds;
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Credentials } from '../lib/state.js';
 import { packageRoot } from '../lib/paths.js';
-import { secretNames, type Component, type Dependency, type Stack } from '../stack/model.js';
+import { defaultStackId, secretNames, stackIdEnv, stackLabel, userOn, type Component, type Dependency, type Stack } from '../stack/model.js';
 import {
   assertSourceExists,
   configFilesFor,
@@ -16,6 +16,7 @@ import {
   GENERATED,
   listDashboards,
   mountsDashboards,
+  parseUser,
   quantityBytes,
   quantityCpus,
   readSource,
@@ -76,6 +77,10 @@ interface ComposeService {
   depends_on?: Record<string, { condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' }>;
   privileged?: boolean;
   pid?: string;
+  cap_drop?: string[];
+  cap_add?: string[];
+  security_opt?: string[];
+  network_mode?: string;
   restart: 'no' | 'unless-stopped';
   deploy?: { resources: { limits: { cpus: number; memory: string } } };
   labels: Record<string, string>;
@@ -83,8 +88,16 @@ interface ComposeService {
 export interface ComposeFile {
   name: string;
   services: Record<string, ComposeService>;
+  networks: Record<string, { labels: Record<string, string> }>;
   volumes?: Record<string, { labels: Record<string, string> }>;
 }
+
+/**
+ * The one-shot service that gives non-root components their data volumes: a fresh volume on a directory the image
+ * does not have (or has root-owned) is root-owned. It runs as root with only the capabilities chown needs, no
+ * network, and changes nothing when the owner is already right.
+ */
+export const DATA_OWNER_SERVICE = 'data-owner';
 
 /** Compose interpolates `$` everywhere; literal dollars (shell scripts, templates) must be doubled. */
 const literal = (s: string) => s.replace(/\$/g, '$$$$');
@@ -111,6 +124,7 @@ function healthcheck(c: Component, startInterval: boolean): ComposeHealthcheck |
 function dependsOn(c: Component, stack: Stack): ComposeService['depends_on'] {
   const byName = new Map(stack.components.map((x) => [x.name, x]));
   const out: NonNullable<ComposeService['depends_on']> = {};
+  if (needsOwner(c)) out[DATA_OWNER_SERVICE] = { condition: 'service_completed_successfully' };
   const condition = (d: Dependency) => {
     if (d.condition === 'completed') return 'service_completed_successfully' as const;
     // A component without an in-container health check can only be waited on as started.
@@ -130,6 +144,35 @@ export function composeMemory(q: string): string {
   return `${bytes}b`;
 }
 
+const needsOwner = (c: Component) => Boolean(c.dataDir && c.dataDirNeedsOwner && parseUser(userOn(c, 'compose')).uid !== 0);
+
+/** The ownership step, or undefined when no component needs it. Uses the bucket job's image (mc on ubi-micro: sh, stat, chown). */
+function dataOwnerService(stack: Stack, labels: Record<string, string>): ComposeService | undefined {
+  const owned = stack.components.filter(needsOwner);
+  const image = stack.components.find((c) => c.oneShot)?.image;
+  if (!owned.length || !image) return undefined;
+  const script = owned
+    .map((c) => {
+      const { uid, gid } = parseUser(userOn(c, 'compose'));
+      const dir = `/own/${c.name}`;
+      return `[ "$(stat -c %u:%g ${dir})" = "${uid}:${gid}" ] || chown -R ${uid}:${gid} ${dir} || exit 1`;
+    })
+    .join('; ');
+  return {
+    image,
+    entrypoint: ['/bin/sh', '-c'],
+    command: [literal(script)],
+    user: '0:0',
+    volumes: owned.map((c) => ({ type: 'volume', source: `${c.name}-data`, target: `/own/${c.name}` })),
+    cap_drop: ['ALL'],
+    cap_add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'],
+    security_opt: ['no-new-privileges:true'],
+    network_mode: 'none',
+    restart: 'no',
+    labels: { ...labels, 'com.mop-sandbox.component': DATA_OWNER_SERVICE },
+  };
+}
+
 const portString = (ip: string, host: number, container: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${host}:${container}`;
 
 export function composeDocument(stack: Stack, opts: ComposeOptions = {}): ComposeFile {
@@ -137,18 +180,20 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
   const sources = opts.sources ?? defaultSources();
   const services: Record<string, ComposeService> = {};
   const volumes: NonNullable<ComposeFile['volumes']> = {};
-  const project = opts.projectName ?? 'mop-sandbox';
+  const project = opts.projectName ?? defaultStackId;
+  // Every object of the stack carries the stack label: `down`, the orphan check and Alloy select on it.
+  const own = { [stackLabel]: project };
   const join = (base: string, rel: string) => `${base.replace(/\/+$/, '')}/${rel}`;
 
   for (const c of stack.components) {
-    const labels = { 'com.mop-sandbox.component': c.name, 'com.mop-sandbox.profile': stack.profile.name };
+    const labels = { ...own, 'com.mop-sandbox.component': c.name, 'com.mop-sandbox.profile': stack.profile.name };
     const svc: ComposeService = { image: c.image } as ComposeService;
     if (c.build) svc.build = { context: paths.buildContext, dockerfile: c.build.dockerfile };
     if (c.entrypoint) svc.entrypoint = c.entrypoint.map(literal);
     if (c.args.length || c.runtimeArgs?.compose?.length) svc.command = [...c.args, ...(c.runtimeArgs?.compose ?? [])].map(literal);
-    svc.user = c.user;
+    svc.user = userOn(c, 'compose');
 
-    const env = Object.entries(c.env);
+    const env = Object.entries(c.env).map(([k, v]): [string, typeof v] => [k, k === stackIdEnv ? project : v]);
     if (env.length) {
       svc.environment = Object.fromEntries(env.map(([k, v]) => [k, typeof v === 'string' ? literal(v) : secretRef(v.secret)]));
     }
@@ -161,7 +206,7 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
       // A fresh named volume copies the image's directory, owner and mode included (tempo/loki 10001, grafana 472),
       // so non-root images can write to it without a chown step.
       const vol = `${c.name}-data`;
-      volumes[vol] = { labels: { 'com.mop-sandbox.component': c.name } };
+      volumes[vol] = { labels: { ...own, 'com.mop-sandbox.component': c.name } };
       mounts.push({ type: 'volume', source: vol, target: c.dataDir });
     }
     for (const f of configFilesFor(c, 'compose')) {
@@ -173,6 +218,8 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
       listDashboards(sources.dashboards); // fails clearly when the folder is missing
       mounts.push({ type: 'bind', source: paths.dashboards, target: DASHBOARDS_TARGET, read_only: true });
     }
+    // read_only keeps the socket file from being replaced; it does not limit the Docker API behind it (a read-only
+    // mount does not stop connect() on a socket). Whoever controls Alloy controls the engine: README, security notes.
     if (c.collectsLogs) mounts.push({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true });
     if (mounts.length) svc.volumes = mounts;
 
@@ -181,6 +228,14 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     const deps = dependsOn(c, stack);
     if (deps) svc.depends_on = deps;
     if (c.privileged) svc.privileged = true;
+    else {
+      // No capabilities and no privilege gain through setuid binaries; privileged OBI keeps what eBPF needs. A root
+      // component keeps DAC_OVERRIDE only: without it root cannot write a data directory the image gave its own user
+      // (Alloy's /var/lib/alloy/data is alloy:alloy, mode 770).
+      svc.cap_drop = ['ALL'];
+      if (parseUser(svc.user).uid === 0) svc.cap_add = ['DAC_OVERRIDE'];
+      svc.security_opt = ['no-new-privileges:true'];
+    }
     if (c.hostPid) svc.pid = 'host';
     svc.restart = c.oneShot ? 'no' : 'unless-stopped';
     // compose v2 applies deploy.resources.limits to plain containers (no swarm); checked on Engine 20.10.
@@ -188,7 +243,9 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     svc.labels = labels;
     services[c.name] = svc;
   }
-  const doc: ComposeFile = { name: project, services };
+  const owner = dataOwnerService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name });
+  if (owner) services[DATA_OWNER_SERVICE] = owner;
+  const doc: ComposeFile = { name: project, services, networks: { default: { labels: own } } };
   if (Object.keys(volumes).length) doc.volumes = volumes;
   return doc;
 }

@@ -15,9 +15,11 @@ import type {
   Namespace,
   PersistentVolumeClaim,
   PersistentVolumeClaimSpec,
+  PodSecurityContext,
   PodSpec,
   PodTemplateSpec,
   Probe,
+  SecurityContext,
   Secret,
   Service,
   ServiceAccount,
@@ -27,9 +29,10 @@ import type {
   VolumeProjection,
 } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
-import type { ClusterRole, ClusterRoleBinding, PolicyRule } from 'kubernetes-types/rbac/v1.js';
+import type { NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer } from 'kubernetes-types/networking/v1.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { Credentials } from '../lib/state.js';
-import { COMPONENT_LABEL, NAMESPACE_LABEL, OWNER_LABEL, secretNames, type Component, type Stack } from '../stack/model.js';
+import { COMPONENT_LABEL, NAMESPACE_LABEL, OWNER_LABEL, secretNames, userOn, type Component, type Stack } from '../stack/model.js';
 import {
   configFilesFor,
   DASHBOARDS_TARGET,
@@ -52,6 +55,9 @@ export type KubeObject =
   | ServiceAccount
   | ClusterRole
   | ClusterRoleBinding
+  | Role
+  | RoleBinding
+  | NetworkPolicy
   | Secret
   | ConfigMap
   | PersistentVolumeClaim
@@ -167,6 +173,26 @@ interface BuildContext {
   imageIds?: KubernetesOptions['imageIds'];
 }
 
+/**
+ * What every container of an unprivileged component gets (Pod Security "restricted": no privilege escalation, no
+ * capabilities). The root filesystem stays writable: Tempo, Loki and Grafana write outside their data directories.
+ */
+const containerSecurity: SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+
+function podSecurity(c: Component): PodSecurityContext {
+  const user = parseUser(userOn(c, 'kind'));
+  return {
+    runAsUser: user.uid,
+    runAsGroup: user.gid,
+    ...(user.uid !== 0 ? { runAsNonRoot: true, fsGroup: user.gid } : {}),
+    // Privileged containers run unconfined whatever is set here; everything else gets the runtime's default filter.
+    ...(c.privileged ? {} : { seccompProfile: { type: 'RuntimeDefault' } }),
+  };
+}
+
+/** The S3 variables of a component's environment (the init container sees only the component's own key pair). */
+const s3Env = (c: Component): EnvVar[] => env(c).filter((e) => e.name.startsWith('S3_') && e.name !== 'S3_URL');
+
 /** Kubernetes has no depends_on; a component that needs its buckets waits for them in an init container. */
 function waitForBuckets(c: Component, ctx: BuildContext): Container[] {
   const { stack } = ctx;
@@ -174,14 +200,15 @@ function waitForBuckets(c: Component, ctx: BuildContext): Container[] {
   if (!job) return [];
   const mine = stack.buckets.filter((b) => b.usedBy === c.name).map((b) => b.name);
   const names = mine.length ? mine : stack.buckets.map((b) => b.name);
-  // S3_URL comes from the bucket job's environment: settings never become script text.
+  // S3_URL comes from the bucket job's environment: settings never become script text. The key pair is the
+  // component's own (bucket-limited): --api S3v4 skips mc's signature probe, which lists buckets.
   const script = [
-    `until mc alias set store "$S3_URL" "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null 2>&1 && ${names
+    `until mc alias set store "$S3_URL" "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" --api S3v4 >/dev/null 2>&1 && ${names
       .map((b) => `mc ls "store/${b}" >/dev/null 2>&1`)
       .join(' && ')}; do echo "waiting for bucket(s) ${names.join(' ')}"; sleep 2; done`,
     'echo "buckets ready"',
   ].join('; ');
-  const user = parseUser(job.user);
+  const user = parseUser(userOn(job, 'kind'));
   return [
     {
       name: 'wait-for-buckets',
@@ -189,15 +216,14 @@ function waitForBuckets(c: Component, ctx: BuildContext): Container[] {
       imagePullPolicy: 'IfNotPresent',
       command: ['/bin/sh', '-c'],
       args: [script],
-      env: env(job),
+      env: [...s3Env(c), ...env(job).filter((e) => e.name === 'S3_URL' || e.name === 'MC_CONFIG_DIR')],
       resources: { requests: { ...job.resources.requests }, limits: { ...job.resources.limits } },
-      securityContext: { runAsUser: user.uid, runAsGroup: user.gid },
+      securityContext: { ...containerSecurity, runAsUser: user.uid, runAsGroup: user.gid, ...(user.uid !== 0 ? { runAsNonRoot: true } : {}) },
     },
   ];
 }
 
 function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<string, string>): PodTemplateSpec {
-  const user = parseUser(c.user);
   const volumes: Volume[] = [];
   const mounts: VolumeMount[] = [];
   const kindFiles = configFilesFor(c, 'kind');
@@ -227,7 +253,7 @@ function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<stri
     ...(Object.keys(c.env).length ? { env: env(c) } : {}),
     resources: { requests: { ...c.resources.requests }, limits: { ...c.resources.limits } },
     ...probes(c),
-    ...(c.privileged ? { securityContext: { privileged: true, appArmorProfile: { type: 'Unconfined' } } } : {}),
+    securityContext: c.privileged ? { privileged: true, appArmorProfile: { type: 'Unconfined' } } : containerSecurity,
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   };
   const rbac = needsRbac(c);
@@ -237,7 +263,7 @@ function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<stri
     // Compose has no service-link variables (TEMPO_PORT=tcp://...); keep the environments identical.
     enableServiceLinks: false,
     ...(c.hostPid ? { hostPID: true } : {}),
-    securityContext: { runAsUser: user.uid, runAsGroup: user.gid, ...(user.uid !== 0 ? { fsGroup: user.gid } : {}) },
+    securityContext: podSecurity(c),
     ...(c.oneShot ? { restartPolicy: 'OnFailure' } : {}),
     ...(init.length ? { initContainers: init } : {}),
     containers: [container],
@@ -264,11 +290,8 @@ const needsRbac = (c: Component) => Boolean(c.collectsLogs || c.hostPid);
 function rbacRules(c: Component): PolicyRule[] {
   const read = ['get', 'list', 'watch'];
   if (c.collectsLogs) {
-    // discovery.kubernetes (pods, services, endpoints, endpointslices, nodes, namespaces) and loki.source.kubernetes (pods/log).
-    return [
-      { apiGroups: [''], resources: ['pods', 'pods/log', 'nodes', 'services', 'endpoints', 'namespaces'], verbs: read },
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
-    ];
+    // discovery.kubernetes with role "pod" lists and watches pods; loki.source.kubernetes reads pods/log. Nothing else.
+    return [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: read }];
   }
   // OBI's Kubernetes metadata decoration.
   return [
@@ -277,11 +300,29 @@ function rbacRules(c: Component): PolicyRule[] {
   ];
 }
 
+/**
+ * Alloy collecting only its own namespace (the default) needs a namespaced Role; collecting every namespace, and OBI's
+ * metadata decoration (pods on its node in any namespace), need a ClusterRole.
+ */
+const clusterWide = (stack: Stack, c: Component) => !c.collectsLogs || stack.collectAllLogs;
+
 function rbacObjects(stack: Stack, ns: string): KubeObject[] {
   const out: KubeObject[] = [];
   for (const c of stack.components.filter(needsRbac)) {
-    const clusterName = `${PART_OF}-${ns}-${c.name}`;
     const sa: ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(c.name, ns, c.name) };
+    if (!clusterWide(stack, c)) {
+      const role: Role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(c.name, ns, c.name), rules: rbacRules(c) };
+      const binding: RoleBinding = {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: meta(c.name, ns, c.name),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: c.name },
+        subjects: [{ kind: 'ServiceAccount', name: c.name, namespace: ns }],
+      };
+      out.push(sa, role, binding);
+      continue;
+    }
+    const clusterName = `${PART_OF}-${ns}-${c.name}`;
     // Cluster-scoped, so they name the namespace they serve: cleaning one namespace up must not take another's RBAC.
     const clusterMeta = () => {
       const m = meta(clusterName, undefined, c.name);
@@ -366,6 +407,38 @@ function services(c: Component, ctx: BuildContext): Service[] {
   return out;
 }
 
+/**
+ * One NetworkPolicy per component, from the model's `talksTo`: ingress only from the components that connect to it
+ * (to the ports they use), from its own replicas (gossip, Alloy clustering), and to published ports from anywhere (the
+ * NodePorts kind maps to 127.0.0.1 on the host). A component nobody connects to (the bucket job) gets no ingress.
+ * Egress stays open: DNS and an external S3 endpoint are not pods of this namespace.
+ */
+function networkPolicy(c: Component, ctx: BuildContext): NetworkPolicy {
+  const { stack, ns } = ctx;
+  const ingress: NetworkPolicyIngressRule[] = [];
+  const portRules = (names: string[]) => [...new Set(names)].map((name) => ({ protocol: 'TCP' as const, port: c.ports.find((p) => p.name === name)!.port }));
+  const published = stack.published.filter((p) => p.component === c.name).map((p) => p.name);
+  if (published.length) ingress.push({ ports: portRules(published) });
+  const clients = new Map<string, string[]>();
+  for (const other of stack.components) {
+    if (other.name === c.name) continue;
+    for (const ref of other.talksTo) if (ref.name === c.name && c.ports.some((p) => p.name === ref.port)) clients.set(other.name, [...(clients.get(other.name) ?? []), ref.port]);
+  }
+  for (const [client, ports] of [...clients].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const from: NetworkPolicyPeer[] = [{ podSelector: { matchLabels: labelsFor(client) } }];
+    ingress.push({ from, ports: portRules(ports) });
+  }
+  if (c.ports.length && (c.replicas > 1 || c.ports.some((p) => p.protocol === 'gossip') || peerServices(c).length)) {
+    ingress.push({ from: [{ podSelector: { matchLabels: labelsFor(c.name) } }], ports: portRules(c.ports.map((p) => p.name)) });
+  }
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(c.name, ns, c.name),
+    spec: { podSelector: { matchLabels: labelsFor(c.name) }, policyTypes: ['Ingress'], ...(ingress.length ? { ingress } : {}) },
+  };
+}
+
 function workload(c: Component, ctx: BuildContext, configMapData: Record<string, string>): KubeObject {
   const { ns, stack } = ctx;
   const metadata = meta(c.name, ns, c.name);
@@ -430,8 +503,8 @@ export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}):
       name: ns,
       labels: {
         [OWNER_LABEL.key]: PART_OF,
-        // Baseline Pod Security unless OBI (privileged, hostPID) is part of the stack.
-        'pod-security.kubernetes.io/enforce': privileged ? 'privileged' : 'baseline',
+        // Restricted Pod Security (non-root, no capabilities, seccomp) unless OBI (privileged, hostPID) is part of the stack.
+        'pod-security.kubernetes.io/enforce': privileged ? 'privileged' : 'restricted',
       },
     },
   };
@@ -469,6 +542,7 @@ export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}):
       objects.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta(`${c.name}-data`, ns, c.name), spec: claimSpec(storageSize(stack, c)) } satisfies PersistentVolumeClaim);
     }
     objects.push(...services(c, ctx));
+    objects.push(networkPolicy(c, ctx));
     objects.push(workload(c, ctx, data));
     groups.push({ file: `${String(10 + i).padStart(2, '0')}-${c.name}.yaml`, objects });
   });

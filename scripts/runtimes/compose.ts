@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { removeUnder } from '../lib/remove.js';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { secretNames, type Component, type ComponentName, type Stack } from '../stack/model.js';
+import { defaultStackId, secretNames, stackLabel, type Component, type ComponentName, type Stack } from '../stack/model.js';
 import { renderCompose } from '../render/compose.js';
 import { secretEnvName } from '../render/common.js';
 import { configDir, dashboardsDir, packageRoot } from '../lib/paths.js';
@@ -39,7 +39,7 @@ import type { ComponentStatus, DownResult, LogOptions, PreflightCheck, ReadyTime
 export const projectLabel = 'com.docker.compose.project';
 export const serviceLabel = 'com.docker.compose.service';
 export const componentLabel = 'com.mop-sandbox.component';
-export const defaultProject = 'mop-sandbox';
+export const defaultProject = defaultStackId;
 export const defaultReadyTimeoutMs = 180_000;
 const logLines = 50;
 const secs = (ms: number) => `${ms < 10_000 ? Number((ms / 1000).toFixed(1)) : Math.round(ms / 1000)}s`;
@@ -80,6 +80,29 @@ export function publishedPort(c: ContainerSummary, containerPort: number): { ip:
   return p ? { ip: p.IP ?? '0.0.0.0', port: p.PublicPort! } : undefined;
 }
 
+/**
+ * Whether a container, volume or network that carries the compose project label is this stack's: it carries the
+ * stack label with this project's name. Objects made before the stack label existed carry only mop-sandbox's
+ * component label (containers, volumes) or are the project's default network.
+ */
+export function isOwn(labels: Record<string, string> | null | undefined, project: string, networkName?: string): boolean {
+  const stack = labels?.[stackLabel];
+  if (stack !== undefined) return stack === project;
+  if (labels?.[componentLabel] !== undefined) return true;
+  return networkName === `${project}_default`;
+}
+
+function projectTaken(project: string, foreign: ContainerSummary[]): UserError {
+  const names = foreign.map(containerName);
+  return new UserError({
+    what: `the compose project "${project}" already has containers that mop-sandbox did not create`,
+    why: `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} carry the project label ${projectLabel}=${project} but not ${stackLabel}; starting would let compose remove them as orphans`,
+    next: `choose another project name (MOP_PROJECT=<name> mop-sandbox up), or stop that other project first`,
+    exitCode: ExitCode.preflight,
+    code: 'PROJECT_TAKEN',
+  });
+}
+
 /** Pulls that will not succeed on retry. */
 const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|repository does not exist|invalid reference/i;
 
@@ -118,12 +141,18 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
 
   const base = () => ['compose', '-p', project, '-f', file];
 
-  async function projectContainers(): Promise<ContainerSummary[]> {
+  /** Everything compose counts as this project, ours or not (compose selects by the project label alone). */
+  async function labelledContainers(): Promise<ContainerSummary[]> {
     try {
       return await client().listContainers({ all: true, filters: { label: [`${projectLabel}=${project}`] } });
     } catch (e) {
       throw unreachableError(endpoint, e, platform);
     }
+  }
+
+  /** This stack's containers: the project label and ours (another project with the same name is never touched). */
+  async function projectContainers(): Promise<ContainerSummary[]> {
+    return (await labelledContainers()).filter((c) => isOwn(c.Labels, project));
   }
 
   const byService = (list: ContainerSummary[]) => {
@@ -326,7 +355,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
         });
       }),
     );
-    const nets = await d.listNetworks({ filters: { label: [`${projectLabel}=${project}`] } });
+    const nets = (await d.listNetworks({ filters: { label: [`${projectLabel}=${project}`] } })).filter((n) => isOwn(n.Labels, project, n.Name));
     await Promise.all(nets.map((n) => d.getNetwork(n.Id).remove().catch(() => undefined)));
     return { containers: list.length, networks: nets.length };
   }
@@ -431,6 +460,10 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
           exitCode: ExitCode.interrupted,
           code: 'INTERRUPTED',
         });
+      // `compose up --remove-orphans` removes every container with the project label that the file does not name:
+      // refuse before it can touch another project that happens to share the name.
+      const foreign = (await labelledContainers()).filter((c) => !isOwn(c.Labels, project));
+      if (foreign.length) throw projectTaken(project, foreign);
       await render(stack);
       try {
         await prepareImages(stack, ctx, composeEnv);
@@ -626,7 +659,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
       const { containers, networks } = await removeContainersAndNetworks().catch((e) => {
         throw e instanceof UserError ? e : unreachableError(endpoint, e, platform);
       });
-      const vols = (await client().listVolumes({ filters: { label: [`${projectLabel}=${project}`] } })).Volumes ?? [];
+      const vols = ((await client().listVolumes({ filters: { label: [`${projectLabel}=${project}`] } })).Volumes ?? []).filter((v) => isOwn(v.Labels, project));
       let removed = 0;
       if (opts.purge) {
         await Promise.all(vols.map((v) => client().getVolume(v.Name).remove()));

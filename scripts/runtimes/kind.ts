@@ -70,7 +70,7 @@ export const INOTIFY_FIX =
   '(to keep it after a reboot, put both settings in /etc/sysctl.d/99-kind.conf)';
 
 /** Namespaced kinds `down` deletes (the renderer's objects minus Namespace, Secret and PersistentVolumeClaim). */
-export const DOWN_NAMESPACED = ['deployments', 'statefulsets', 'daemonsets', 'jobs', 'services', 'configmaps', 'serviceaccounts'];
+export const DOWN_NAMESPACED = ['deployments', 'statefulsets', 'daemonsets', 'jobs', 'services', 'configmaps', 'serviceaccounts', 'roles', 'rolebindings', 'networkpolicies'];
 /** Cluster-scoped kinds `down` deletes. */
 export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];
 /** Kinds `down` keeps, so the next `up` finds the data and the credentials it had. */

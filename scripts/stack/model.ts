@@ -13,9 +13,38 @@ export type ComponentName = 'store' | 'buckets' | 'tempo' | 'mimir' | 'loki' | '
 export type StoreKind = 'minio' | 'seaweedfs' | 'external';
 export const storeKinds: StoreKind[] = ['minio', 'seaweedfs', 'external'];
 
-/** Credentials generated on first `up` and kept in the state file (mode 0600). Never printed unless asked. */
-export const secretNames = ['GRAFANA_ADMIN_PASSWORD', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'DEMO_CONTROL_TOKEN'] as const;
+/** The components that keep data in the object store; on a bundled store each gets its own S3 user. */
+export const s3Backends = ['tempo', 'mimir', 'loki'] as const;
+export type S3Backend = (typeof s3Backends)[number];
+
+/**
+ * Credentials generated on first `up` and kept in the state file (mode 0600). Never printed unless asked.
+ * S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY are the store's root pair (only the store and the bucket job see them);
+ * S3_<BACKEND>_* are each backend's own user, limited to its buckets.
+ */
+export const secretNames = [
+  'GRAFANA_ADMIN_PASSWORD',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_TEMPO_ACCESS_KEY_ID',
+  'S3_TEMPO_SECRET_ACCESS_KEY',
+  'S3_MIMIR_ACCESS_KEY_ID',
+  'S3_MIMIR_SECRET_ACCESS_KEY',
+  'S3_LOKI_ACCESS_KEY_ID',
+  'S3_LOKI_SECRET_ACCESS_KEY',
+  'DEMO_CONTROL_TOKEN',
+] as const satisfies readonly (string)[];
 export type SecretName = (typeof secretNames)[number];
+
+/** A backend's own S3 key pair. */
+export const backendSecrets = (b: S3Backend) =>
+  ({
+    accessKeyId: `S3_${b.toUpperCase()}_ACCESS_KEY_ID`,
+    secretAccessKey: `S3_${b.toUpperCase()}_SECRET_ACCESS_KEY`,
+  }) as { accessKeyId: SecretName; secretAccessKey: SecretName };
+
+/** Whether a credential is an S3 access key id (short, lowercase: some stores limit key ids). */
+export const isAccessKeyId = (name: SecretName) => name.endsWith('ACCESS_KEY_ID');
 
 export interface PortSpec {
   name: string;
@@ -68,8 +97,19 @@ export interface Component {
   /** The URL path a person opens (`mop-sandbox open <name>`), on the first published http port. */
   uiPath?: string;
   dataDir?: string;
-  /** uid:gid the image runs as; data volumes must be writable by it. */
+  /** uid:gid the component runs as; data volumes must be writable by it. Non-root unless `rootBecause` says why not. */
   user: string;
+  /** Per-runtime user where a runtime needs another (Alloy reads the Docker socket on compose). */
+  runtimeUser?: Partial<Record<RuntimeName, string>>;
+  /** Why this component runs as root on some runtime (shown in the README's security notes; tests require it). */
+  rootBecause?: string;
+  /**
+   * The image has no `dataDir` owned by `user`, so a fresh compose volume is root-owned: compose runs a one-shot
+   * ownership step first. (On Kubernetes, fsGroup and kind's 0777 local-path volumes make it writable.)
+   */
+  dataDirNeedsOwner?: boolean;
+  /** Ports of other components this one connects to (NetworkPolicies on Kubernetes allow exactly these). */
+  talksTo: PortRef[];
   dependsOn: Dependency[];
   configFiles: ConfigFile[];
   env: Record<string, EnvValue>;
@@ -84,6 +124,12 @@ export interface Component {
   hostPid?: boolean;
   /** Runs once and exits (bucket creation). */
   oneShot?: boolean;
+}
+
+/** A named port of a component: `{ name: 'loki', port: 'http' }`. */
+export interface PortRef {
+  name: ComponentName;
+  port: string;
 }
 
 export interface Bucket {
@@ -112,6 +158,10 @@ export interface StackOptions {
   tenant?: string;
   obi?: boolean;
   demo?: boolean;
+  /** Collect logs of every container on the engine (every namespace on kind), not only this stack's. Default false. */
+  collectAllLogs?: boolean;
+  /** Run and publish the object store's web console. Default false. */
+  storeConsole?: boolean;
 }
 
 export interface PublishedPort {
@@ -131,6 +181,10 @@ export interface Stack {
   multitenancy: boolean;
   tenant: string;
   bindAddress: string;
+  /** Log collection reaches beyond this stack (opt-in). */
+  collectAllLogs: boolean;
+  /** Each backend has its own S3 user limited to its buckets (bundled stores; an external store gets the given pair). */
+  backendUsers: boolean;
   components: Component[];
   published: PublishedPort[];
 }
@@ -151,6 +205,12 @@ export const OWNER_LABEL = { key: 'app.kubernetes.io/part-of', value: 'mop-sandb
 export const COMPONENT_LABEL = 'app.kubernetes.io/name';
 /** On cluster-scoped objects (ClusterRole, ClusterRoleBinding): the namespace they serve, so cleanup of one namespace spares the others'. */
 export const NAMESPACE_LABEL = 'mop-sandbox/namespace';
+
+/** A stack's id (its compose project name) unless MOP_PROJECT names another. */
+export const defaultStackId = 'mop-sandbox';
+
+/** The environment variable that tells Alloy which stack's containers are its own (set per project by the compose render). */
+export const stackIdEnv = 'MOP_STACK_ID';
 
 /** Where components reach each other: the same short names in compose and in the Kubernetes namespace. */
 export const serviceUrl = (name: ComponentName, port: number, scheme = 'http') => `${scheme}://${name}:${port}`;
@@ -178,16 +238,53 @@ function pin(key: ImageKey): ImagePin {
   return images[key];
 }
 
-function storeComponent(kind: Exclude<StoreKind, 'external'>): Omit<Component, 'resources' | 'replicas'> {
+interface StoreChoices {
+  /** Run and publish the web console / admin UI. */
+  console: boolean;
+  /** Give each backend its own S3 user. */
+  backendUsers: boolean;
+}
+
+/** Double-quoted shell text: `$VAR` still expands, everything else is literal. */
+const shellDoubleQuoted = (s: string) => `"${s.replace(/[\\"`]/g, (c) => `\\${c}`)}"`;
+
+function backendEnv(): Record<string, EnvValue> {
+  const env: Record<string, EnvValue> = {};
+  for (const b of s3Backends) {
+    const k = backendSecrets(b);
+    env[k.accessKeyId] = { secret: k.accessKeyId };
+    env[k.secretAccessKey] = { secret: k.secretAccessKey };
+  }
+  return env;
+}
+
+const bucketsOf = (b: S3Backend) => buckets.filter((x) => x.usedBy === b).map((x) => x.name);
+
+/**
+ * SeaweedFS identities (weed/s3api/auth_credentials.go at 4.43: a `-s3.config` file's identities are loaded, then
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are merged in as the admin identity). Each backend may only read, write,
+ * list and tag its own buckets ("Action:bucket", weed/s3api/s3_constants/s3_actions.go).
+ */
+function seaweedIdentities(): string {
+  const identities = s3Backends.map((b) => {
+    const k = backendSecrets(b);
+    return {
+      name: b,
+      credentials: [{ accessKey: `\${${k.accessKeyId}}`, secretKey: `\${${k.secretAccessKey}}` }],
+      actions: bucketsOf(b).flatMap((bucket) => ['Read', 'Write', 'List', 'Tagging'].map((a) => `${a}:${bucket}`)),
+    };
+  });
+  return JSON.stringify({ identities });
+}
+
+function storeComponent(kind: Exclude<StoreKind, 'external'>, choices: StoreChoices): Omit<Component, 'resources' | 'replicas'> {
+  const s3Port: PortSpec = { name: 's3', port: ports.store.s3, publish: true, protocol: 's3', description: 'S3 API' };
   const common = {
     name: 'store' as const,
-    ports: [
-      { name: 's3', port: ports.store.s3, publish: true, protocol: 's3' as const, description: 'S3 API' },
-      { name: 'console', port: ports.store.console, publish: true, protocol: 'http' as const, description: 'web console' },
-    ],
     dataDir: '/data',
     dependsOn: [],
     configFiles: [],
+    talksTo: [],
     workload: 'StatefulSet' as const,
   };
   if (kind === 'minio') {
@@ -195,79 +292,121 @@ function storeComponent(kind: Exclude<StoreKind, 'external'>): Omit<Component, '
       ...common,
       title: 'Object storage (Silo, the maintained MinIO fork)',
       image: imageRef(pin('minio')),
-      args: ['server', '/data', '--address', `:${ports.store.s3}`, '--console-address', `:${ports.store.console}`],
+      ports: [s3Port, ...(choices.console ? [{ name: 'console', port: ports.store.console, publish: true, protocol: 'http' as const, description: 'web console' }] : [])],
+      args: ['server', '/data', '--address', `:${ports.store.s3}`, ...(choices.console ? ['--console-address', `:${ports.store.console}`] : [])],
       readiness: { port: ports.store.s3, path: '/minio/health/ready' },
       uiPath: '/',
-      user: '0:0',
+      // The image (pgsty/minio Dockerfile.goreleaser: ubi-micro, no USER) runs as root by default but needs nothing
+      // of root: any uid that owns /data works. Its /data is a root-owned VOLUME, hence the ownership step.
+      user: '1000:1000',
+      dataDirNeedsOwner: true,
       env: {
         MINIO_ROOT_USER: { secret: 'S3_ACCESS_KEY_ID' },
         MINIO_ROOT_PASSWORD: { secret: 'S3_SECRET_ACCESS_KEY' },
+        // Alloy scrapes /minio/v2/metrics/cluster without a token (a Prometheus bearer token would be one more
+        // secret for a metrics-only endpoint; the S3 port is loopback-only on the host).
         MINIO_PROMETHEUS_AUTH_TYPE: 'public',
         MINIO_UPDATE: 'off',
+        // The console is off unless the storeConsole setting asks for it.
+        ...(choices.console ? {} : { MINIO_BROWSER: 'off' }),
       },
     };
   }
+  // `weed mini` (seaweedfs 4.43, weed/command/mini.go): master, volume, filer, S3 and admin UI in one
+  // process. No telemetry to seaweedfs.com, no WebDAV, Iceberg or Lance listeners; admin UI only when asked for.
+  const mini = [
+    '/entrypoint.sh',
+    'mini',
+    '-dir=/data',
+    `-s3.port=${ports.store.s3}`,
+    choices.console ? `-admin.port=${ports.store.console}` : '-admin.ui=false',
+    '-master.telemetry=false',
+    '-webdav=false',
+    '-s3.port.iceberg=0',
+    '-s3.port.lance=0',
+    ...(choices.backendUsers ? ['-s3.config=/tmp/s3.json'] : []),
+  ];
+  // The identities file holds the backends' keys, so it is written at start from the environment (umask 077),
+  // never rendered into a file on the host.
+  const script = choices.backendUsers
+    ? `umask 077 && printf '%s' ${shellDoubleQuoted(seaweedIdentities())} > /tmp/s3.json && exec ${mini.join(' ')}`
+    : `exec ${mini.join(' ')}`;
   return {
     ...common,
     title: 'Object storage (SeaweedFS)',
     image: imageRef(pin('seaweedfs')),
-    ports: [
-      { name: 's3', port: ports.store.s3, publish: true, protocol: 's3', description: 'S3 API' },
-      { name: 'console', port: ports.store.console, publish: true, protocol: 'http', description: 'admin UI' },
-    ],
-    // `weed mini` (seaweedfs 4.43, weed/command/mini.go): master, volume, filer, S3 and admin UI in one
-    // process. The image entrypoint runs it as user seaweed after chowning /data. No telemetry to
-    // seaweedfs.com, no WebDAV, Iceberg or Lance listeners.
-    args: [
-      'mini',
-      '-dir=/data',
-      `-s3.port=${ports.store.s3}`,
-      `-admin.port=${ports.store.console}`,
-      '-master.telemetry=false',
-      '-webdav=false',
-      '-s3.port.iceberg=0',
-      '-s3.port.lance=0',
-    ],
+    ports: [s3Port, ...(choices.console ? [{ name: 'console', port: ports.store.console, publish: true, protocol: 'http' as const, description: 'admin UI' }] : [])],
+    entrypoint: ['/bin/sh', '-c'],
+    args: [script],
     // The S3 server answers GET /healthz (also /status, /readyz) [weed/s3api/s3api_server.go].
     readiness: { port: ports.store.s3, path: '/healthz' },
     uiPath: '/',
-    user: '0:0',
+    // The image's own user (docker/Dockerfile.go_build at 4.43: adduser -u 1000 seaweed; /data owned by it). Started
+    // as that user, docker/entrypoint.sh skips its root-only chown and su-exec and runs weed directly.
+    user: '1000:1000',
     env: {
       // The S3 gateway turns these into a static admin identity [weed/s3api/auth_credentials.go].
       AWS_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
       AWS_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
-      // Admin UI login (empty password would disable auth); read through viper as admin.user /
-      // admin.password [weed/command/mini.go applyMiniAdminCredentialFallback]. Same pair as the MinIO console.
-      WEED_ADMIN_USER: { secret: 'S3_ACCESS_KEY_ID' },
-      WEED_ADMIN_PASSWORD: { secret: 'S3_SECRET_ACCESS_KEY' },
+      ...(choices.console
+        ? {
+            // Admin UI login (empty password would disable auth); read through viper as admin.user /
+            // admin.password [weed/command/mini.go applyMiniAdminCredentialFallback].
+            WEED_ADMIN_USER: { secret: 'S3_ACCESS_KEY_ID' },
+            WEED_ADMIN_PASSWORD: { secret: 'S3_SECRET_ACCESS_KEY' },
+          }
+        : {}),
+      ...(choices.backendUsers ? backendEnv() : {}),
     },
   };
 }
 
-function bucketJob(kind: StoreKind, s3: Stack['s3']): Omit<Component, 'resources' | 'replicas'> {
-  const scheme = s3.insecure ? 'http' : 'https';
+/** The bucket job's script: wait for the store, create the buckets, then (MinIO line) one user and policy per backend. */
+function bucketScript(kind: StoreKind, backendUsers: boolean): string {
   const names = buckets.map((b) => b.name).join(' ');
   // mc retries until the store answers, then creates what is missing; safe to run on every `up`.
-  const script = [
+  const lines = [
     // Settings reach the shell as quoted variables, never as script text.
     'until mc alias set store "$S3_URL" "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" >/dev/null; do echo "waiting for $S3_URL"; sleep 1; done',
     `for b in ${names}; do mc mb --ignore-existing "store/$b" || exit 1; done`,
-    'echo "buckets ready"',
-  ].join('; ');
+  ];
+  if (kind === 'minio' && backendUsers) {
+    for (const b of s3Backends) {
+      const k = backendSecrets(b);
+      const policy = `mop-${b}`;
+      const resources = bucketsOf(b).flatMap((x) => [`"arn:aws:s3:::${x}"`, `"arn:aws:s3:::${x}/*"`]).join(',');
+      const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":[${resources}]}]}`;
+      // user add updates the secret of an existing user; policy create replaces the document; attach refuses a
+      // policy that is already attached, so that case is confirmed with user info instead.
+      lines.push(
+        `printf '%s' '${doc}' > /tmp/${policy}.json && mc admin user add store "$${k.accessKeyId}" "$${k.secretAccessKey}" >/dev/null && mc admin policy create store ${policy} /tmp/${policy}.json >/dev/null && { mc admin policy attach store ${policy} --user "$${k.accessKeyId}" >/dev/null 2>&1 || mc admin user info store "$${k.accessKeyId}" | grep -q ${policy}; } || { echo "cannot create the S3 user for ${b}"; exit 1; }`,
+      );
+    }
+  }
+  lines.push('echo "buckets ready"');
+  return lines.join('; ');
+}
+
+function bucketJob(kind: StoreKind, s3: Stack['s3'], backendUsers: boolean): Omit<Component, 'resources' | 'replicas'> {
+  const names = buckets.map((b) => b.name).join(' ');
+  const scheme = s3.insecure ? 'http' : 'https';
   return {
     name: 'buckets',
     title: `Bucket creation (${names})`,
     image: imageRef(pin('mc')),
     entrypoint: ['/bin/sh', '-c'],
-    args: [script],
+    args: [bucketScript(kind, backendUsers)],
     ports: [],
-    user: '0:0',
+    // pgsty/mc (Dockerfile.release: ubi-micro, no USER) needs no root: mc only writes its alias file to MC_CONFIG_DIR.
+    user: '65534:65534',
     dependsOn: kind === 'external' ? [] : [{ name: 'store', condition: 'started' }],
     configFiles: [],
+    talksTo: kind === 'external' ? [] : [{ name: 'store', port: 's3' }],
     env: {
       S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
       S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
       S3_URL: `${scheme}://${s3.endpoint}`,
+      ...(kind === 'minio' && backendUsers ? backendEnv() : {}),
       // mc keeps its alias file here instead of $HOME/.mc (HOME may be unset or read-only).
       MC_CONFIG_DIR: '/tmp/.mc',
     },
@@ -289,19 +428,28 @@ export function buildStack(opts: StackOptions = {}): Stack {
   };
   const multitenancy = opts.multitenancy ?? false;
   const tenant = opts.tenant ?? (multitenancy ? 'mop' : 'anonymous');
-  const withS3 = (): Record<string, EnvValue> => ({
-    S3_ENDPOINT: s3.endpoint,
-    S3_ACCESS_KEY_ID: { secret: 'S3_ACCESS_KEY_ID' },
-    S3_SECRET_ACCESS_KEY: { secret: 'S3_SECRET_ACCESS_KEY' },
-    S3_INSECURE: String(s3.insecure),
-    S3_REGION: s3.region,
-  });
+  // A bundled store is ours to administer: each backend gets its own user. An external store's users are the
+  // operator's business; every backend then uses the one pair it was given.
+  const backendUsers = store !== 'external';
+  const collectAllLogs = opts.collectAllLogs ?? false;
+  // Each backend sees only its own key pair, under the names its config reads.
+  const withS3 = (backend: S3Backend): Record<string, EnvValue> => {
+    const k = backendUsers ? backendSecrets(backend) : { accessKeyId: 'S3_ACCESS_KEY_ID' as const, secretAccessKey: 'S3_SECRET_ACCESS_KEY' as const };
+    return {
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY_ID: { secret: k.accessKeyId },
+      S3_SECRET_ACCESS_KEY: { secret: k.secretAccessKey },
+      S3_INSECURE: String(s3.insecure),
+      S3_REGION: s3.region,
+    };
+  };
+  const toStore: PortRef[] = store === 'external' ? [] : [{ name: 'store', port: 's3' }];
   const tenancyEnv = { MOP_MULTITENANCY_ENABLED: String(multitenancy), MOP_TENANT: tenant };
   const afterBuckets: Dependency[] = [{ name: 'buckets', condition: 'completed' }];
 
   const defs: Omit<Component, 'resources' | 'replicas'>[] = [];
-  if (store !== 'external') defs.push(storeComponent(store));
-  defs.push(bucketJob(store, s3));
+  if (store !== 'external') defs.push(storeComponent(store, { console: opts.storeConsole ?? false, backendUsers }));
+  defs.push(bucketJob(store, s3, backendUsers));
   defs.push(
     {
       name: 'tempo',
@@ -320,7 +468,9 @@ export function buildStack(opts: StackOptions = {}): Stack {
       user: '10001:10001',
       dependsOn: afterBuckets,
       configFiles: [{ source: 'tempo/tempo.yaml', target: '/etc/tempo/tempo.yaml' }],
-      env: { ...withS3(), ...tenancyEnv },
+      // The metrics generator remote-writes span metrics and the service graph into Mimir.
+      talksTo: [...toStore, { name: 'mimir', port: 'http' }],
+      env: { ...withS3('tempo'), ...tenancyEnv },
       workload: 'StatefulSet',
     },
     {
@@ -335,10 +485,14 @@ export function buildStack(opts: StackOptions = {}): Stack {
       ],
       readiness: { port: ports.mimir.http, path: '/ready' },
       dataDir: '/data',
-      user: '0:0',
+      // grafana/mimir (cmd/mimir/Dockerfile: distroless static, no USER) needs no root; /data does not exist in the
+      // image, so a fresh volume is root-owned and needs the ownership step.
+      user: '10001:10001',
+      dataDirNeedsOwner: true,
       dependsOn: afterBuckets,
       configFiles: [{ source: 'mimir/mimir.yaml', target: '/etc/mimir/mimir.yaml' }],
-      env: { ...withS3(), ...tenancyEnv },
+      talksTo: [...toStore],
+      env: { ...withS3('mimir'), ...tenancyEnv },
       workload: 'StatefulSet',
     },
     {
@@ -357,7 +511,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
       user: '10001:10001',
       dependsOn: afterBuckets,
       configFiles: [{ source: 'loki/loki.yaml', target: '/etc/loki/loki.yaml' }],
-      env: { ...withS3(), ...tenancyEnv },
+      talksTo: [...toStore],
+      env: { ...withS3('loki'), ...tenancyEnv },
       workload: 'StatefulSet',
     },
     {
@@ -387,7 +542,12 @@ export function buildStack(opts: StackOptions = {}): Stack {
       ],
       uiPath: '/',
       dataDir: '/var/lib/alloy/data',
-      user: '0:0',
+      // The image's alloy user (grafana/alloy Dockerfile: uid 473, owns /var/lib/alloy). On compose Alloy reads the
+      // Docker socket, owned by root or a host-specific docker group that cannot be known portably, so it runs as root
+      // there (and that socket is root on the host in any case: see the README's security notes).
+      user: '473:473',
+      runtimeUser: { compose: '0:0' },
+      rootBecause: 'reads the Docker socket to collect container logs (compose only; on kind it runs as uid 473)',
       dependsOn: [
         { name: 'tempo', condition: 'started' },
         { name: 'mimir', condition: 'started' },
@@ -397,9 +557,20 @@ export function buildStack(opts: StackOptions = {}): Stack {
         { source: 'alloy/config.alloy', target: '/etc/alloy/config.alloy' },
         { source: 'alloy/logs-docker.alloy', target: '/etc/alloy/logs-docker.alloy', runtimes: ['compose'] },
         { source: 'alloy/logs-kubernetes.alloy', target: '/etc/alloy/logs-kubernetes.alloy', runtimes: ['kind'] },
+        // Which containers or pods are discovered: this stack's own (default), or everything (collectAllLogs).
+        ...logDiscoveryFiles(collectAllLogs),
+      ],
+      // Scrapes every component's metrics (config.alloy) and pushes into the backends.
+      talksTo: [
+        { name: 'tempo', port: 'otlp-grpc' },
+        { name: 'tempo', port: 'http' },
+        { name: 'mimir', port: 'http' },
+        { name: 'loki', port: 'http' },
+        { name: 'grafana', port: 'http' },
+        ...(store === 'minio' ? toStore : []),
       ],
       // MOP_STORE picks the object store scrape in config.alloy (only the MinIO line is scraped).
-      env: { ...tenancyEnv, MOP_STORE: store },
+      env: { ...tenancyEnv, MOP_STORE: store, [stackIdEnv]: defaultStackId },
       workload: 'Deployment',
       collectsLogs: true,
     },
@@ -418,6 +589,11 @@ export function buildStack(opts: StackOptions = {}): Stack {
         { name: 'mimir', condition: 'started' },
         { name: 'tempo', condition: 'started' },
         { name: 'loki', condition: 'started' },
+      ],
+      talksTo: [
+        { name: 'mimir', port: 'http' },
+        { name: 'tempo', port: 'http' },
+        { name: 'loki', port: 'http' },
       ],
       configFiles: [
         { source: 'grafana/provisioning/datasources/datasources.yaml', target: '/etc/grafana/provisioning/datasources/datasources.yaml' },
@@ -461,6 +637,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
       user: '1000:1000',
       dependsOn: [{ name: 'alloy', condition: 'started' }],
       configFiles: [],
+      talksTo: [{ name: 'alloy', port: 'otlp-http' }],
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: serviceUrl('alloy', ports.alloy.otlpHttp),
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
@@ -481,8 +658,10 @@ export function buildStack(opts: StackOptions = {}): Stack {
       args: [],
       ports: [{ name: 'metrics', port: ports.obi.metrics, publish: false, protocol: 'http', description: 'Prometheus metrics' }],
       user: '0:0',
+      rootBecause: 'eBPF instrumentation needs privileges and the host PID namespace (opt-in)',
       dependsOn: [{ name: 'alloy', condition: 'started' }],
       configFiles: [],
+      talksTo: [{ name: 'alloy', port: 'otlp-http' }],
       env: {
         OTEL_EBPF_OPEN_PORT: `${ports.demo.http}-${ports.demo.control}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: serviceUrl('alloy', ports.alloy.otlpHttp),
@@ -525,7 +704,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
   if (grafana && grafanaPort) {
     grafana.env = { ...grafana.env, GF_SERVER_DOMAIN: browserHost(grafanaPort.hostIp), GF_SERVER_ROOT_URL: `http://${urlHost(grafanaPort.hostIp)}:${grafanaPort.hostPort}/` };
   }
-  return { profile, store, s3, buckets, multitenancy, tenant, bindAddress, components, published };
+  return { profile, store, s3, buckets, multitenancy, tenant, bindAddress, collectAllLogs, backendUsers, components, published };
 }
 
 /** The host a person's browser uses for a port bound to `hostIp` (a wildcard bind is opened on loopback). */
@@ -547,6 +726,18 @@ function withMemoryLimit(r: ResourceSpec, limit: string | undefined): ResourceSp
   const request = bytes(r.requests.memory) > bytes(limit) ? limit : r.requests.memory;
   return { requests: { ...r.requests, memory: request }, limits: { ...r.limits, memory: limit } };
 }
+
+/** Alloy's log discovery: one file per scope, loaded beside logs-docker.alloy / logs-kubernetes.alloy. */
+function logDiscoveryFiles(all: boolean): ConfigFile[] {
+  const scope = all ? 'all' : 'stack';
+  return [
+    { source: `alloy/discovery-docker-${scope}.alloy`, target: `/etc/alloy/discovery-docker-${scope}.alloy`, runtimes: ['compose'] },
+    { source: `alloy/discovery-kubernetes-${scope}.alloy`, target: `/etc/alloy/discovery-kubernetes-${scope}.alloy`, runtimes: ['kind'] },
+  ];
+}
+
+/** The user a component runs as on a runtime. */
+export const userOn = (c: Component, runtime: RuntimeName): string => c.runtimeUser?.[runtime] ?? c.user;
 
 function resolveImage(name: ComponentName, image: string, opts: StackOptions, built: boolean): string {
   const override = opts.imageOverrides?.[name];

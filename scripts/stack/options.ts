@@ -2,7 +2,8 @@
  * Resolves what the user asked for into StackOptions: flags > environment > settings file > profile defaults.
  * Settings file: $MOP_SETTINGS, else $XDG_CONFIG_HOME/mop-sandbox/settings.json (JSON, keys as in `Settings`).
  * Environment: MOP_PROFILE, MOP_STORE, MOP_S3_ENDPOINT, MOP_REGISTRY_MIRROR, MOP_IMAGE_<COMPONENT>,
- * MOP_PORT_<COMPONENT>_<PORT> (e.g. MOP_PORT_GRAFANA_HTTP=3001), MOP_MEMORY_<COMPONENT> (e.g. MOP_MEMORY_TEMPO=2Gi), MOP_BIND_ADDRESS, MOP_MULTITENANCY, MOP_TENANT, MOP_OBI, MOP_DEMO.
+ * MOP_PORT_<COMPONENT>_<PORT> (e.g. MOP_PORT_GRAFANA_HTTP=3001), MOP_MEMORY_<COMPONENT> (e.g. MOP_MEMORY_TEMPO=2Gi), MOP_BIND_ADDRESS, MOP_MULTITENANCY, MOP_TENANT, MOP_OBI, MOP_DEMO,
+ * MOP_COLLECT_ALL_LOGS, MOP_STORE_CONSOLE.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -21,6 +22,7 @@ export type Settings = Omit<StackOptions, 'imageOverrides' | 'hostPorts' | 'memo
 
 const settingKeys: (keyof Settings)[] = [
   'profile', 'store', 's3Endpoint', 's3Insecure', 's3Region', 'registryMirror', 'images', 'ports', 'memory', 'bindAddress', 'multitenancy', 'tenant', 'obi', 'demo',
+  'collectAllLogs', 'storeConsole',
 ];
 
 export const componentNames: ComponentName[] = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo', 'obi'];
@@ -83,6 +85,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): Settings {
   if (env.MOP_TENANT) s.tenant = env.MOP_TENANT;
   s.obi = bool('MOP_OBI', env.MOP_OBI);
   s.demo = bool('MOP_DEMO', env.MOP_DEMO);
+  s.collectAllLogs = bool('MOP_COLLECT_ALL_LOGS', env.MOP_COLLECT_ALL_LOGS);
+  s.storeConsole = bool('MOP_STORE_CONSOLE', env.MOP_STORE_CONSOLE);
   for (const [key, value] of Object.entries(env)) {
     const img = /^MOP_IMAGE_([A-Z]+)$/.exec(key);
     if (img && value) (s.images ??= {})[img[1].toLowerCase() as ComponentName] = value;

@@ -7,9 +7,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildStack, runtimeNames, type RuntimeName } from '../../scripts/stack/model.js';
+import { buildStack, runtimeNames, stackLabel, type RuntimeName } from '../../scripts/stack/model.js';
+import { composeDocument } from '../../scripts/render/compose.js';
 import { images } from '../../scripts/stack/versions.js';
-import { parseAlloy, type AlloyFile } from '../support/alloy-grammar.js';
+import { parseAlloy, type AlloyBlock, type AlloyFile } from '../support/alloy-grammar.js';
 import { skipGroup } from '../support/skips.js';
 import { checkAlloy, type AlloyReference } from './alloy-check.js';
 import { configDir, referenceDir, sharedAvailable } from './paths.js';
@@ -19,9 +20,9 @@ const alloyFiles = readdirSync(alloyDir).filter((f) => f.endsWith('.alloy')).sor
 const read = (f: string) => readFileSync(join(alloyDir, f), 'utf8');
 const parsed = new Map<string, AlloyFile>(alloyFiles.map((f) => [f, parseAlloy(read(f))]));
 
-/** The files Alloy loads on a runtime: what the model mounts into /etc/alloy there. */
-function filesFor(runtime: RuntimeName): string[] {
-  const alloy = buildStack().components.find((c) => c.name === 'alloy')!;
+/** The files Alloy loads on a runtime: what the model mounts into /etc/alloy there (collectAllLogs picks the discovery file). */
+function filesFor(runtime: RuntimeName, collectAllLogs = false): string[] {
+  const alloy = buildStack({ collectAllLogs }).components.find((c) => c.name === 'alloy')!;
   return alloy.configFiles
     .filter((f) => !f.runtimes || f.runtimes.includes(runtime))
     .map((f) => f.source.replace(/^alloy\//, ''));
@@ -29,7 +30,15 @@ function filesFor(runtime: RuntimeName): string[] {
 
 describe('Alloy syntax (our lezer grammar)', () => {
   it('finds the config files', () => {
-    expect(alloyFiles).toEqual(['config.alloy', 'logs-docker.alloy', 'logs-kubernetes.alloy']);
+    expect(alloyFiles).toEqual([
+      'config.alloy',
+      'discovery-docker-all.alloy',
+      'discovery-docker-stack.alloy',
+      'discovery-kubernetes-all.alloy',
+      'discovery-kubernetes-stack.alloy',
+      'logs-docker.alloy',
+      'logs-kubernetes.alloy',
+    ]);
   });
 
   for (const f of alloyFiles) {
@@ -100,16 +109,18 @@ describe.skipIf(!sharedAvailable)('Alloy components (../shared/reference)', () =
   });
 
   it('every Alloy file is loaded on at least one runtime', () => {
-    const loaded = new Set(runtimeNames.flatMap(filesFor));
+    const loaded = new Set(runtimeNames.flatMap((r) => [...filesFor(r), ...filesFor(r, true)]));
     expect(alloyFiles.filter((f) => !loaded.has(f))).toEqual([]);
     for (const f of loaded) expect(alloyFiles).toContain(f);
   });
 
   for (const runtime of runtimeNames) {
-    it(`${runtime}: the files Alloy loads use only known components, arguments and blocks, and every reference resolves`, () => {
-      const files = filesFor(runtime).map((name) => ({ name, parsed: parsed.get(name)! }));
-      expect(checkAlloy(files, ref)).toEqual([]);
-    });
+    for (const all of [false, true]) {
+      it(`${runtime}${all ? ' (collectAllLogs)' : ''}: the files Alloy loads use only known components, arguments and blocks, and every reference resolves`, () => {
+        const files = filesFor(runtime, all).map((name) => ({ name, parsed: parsed.get(name)! }));
+        expect(checkAlloy(files, ref)).toEqual([]);
+      });
+    }
   }
 
   it('compose collects container logs through the Docker socket, kind collects pod logs through the API', () => {
@@ -182,5 +193,46 @@ describe.skipIf(!sharedAvailable)('Alloy components (../shared/reference)', () =
     expect(check(`${experimental} "x" {\n}\n`)).toEqual(
       expect.arrayContaining([expect.stringMatching(/is experimental; Alloy refuses it/)]),
     );
+  });
+});
+
+describe('log collection scope (security review F6)', () => {
+  const block = (file: string, name: string) => parsed.get(file)!.blocks.find((b) => b.name === name)!;
+  const attr = (b: AlloyBlock, name: string) => b.attributes.find((a) => a.name === name);
+
+  it('by default Alloy loads the discovery that asks Docker only for this stack\'s labelled containers', () => {
+    const compose = filesFor('compose');
+    expect(compose).toContain('discovery-docker-stack.alloy');
+    expect(compose).not.toContain('discovery-docker-all.alloy');
+    const discovery = block('discovery-docker-stack.alloy', 'discovery.docker');
+    const filters = discovery.blocks.filter((b) => b.name === 'filter');
+    expect(filters).toHaveLength(1);
+    expect(attr(filters[0], 'name')!.strings).toEqual(['label']);
+    // "<stackLabel>=" + sys.env("MOP_STACK_ID"): the label the compose render puts on every container of the stack.
+    const values = attr(filters[0], 'values')!;
+    expect(values.strings[0]).toBe(`${stackLabel}=`);
+    expect(values.value.replace(/\s+/g, ' ')).toBe(`["${stackLabel}=" + sys.env("MOP_STACK_ID")]`);
+    expect(values.calls.map((c) => [c.name, c.stringArgs])).toEqual([['sys.env', ['MOP_STACK_ID']]]);
+  });
+
+  it('the compose render gives Alloy its project as MOP_STACK_ID and puts the same label on every service', () => {
+    const doc = composeDocument(buildStack({ demo: true }), { projectName: 'proj-a' });
+    expect(doc.services.alloy.environment!.MOP_STACK_ID).toBe('proj-a');
+    for (const [name, svc] of Object.entries(doc.services)) expect(svc.labels[stackLabel], name).toBe('proj-a');
+  });
+
+  it('on kind Alloy discovers only its own namespace by default', () => {
+    const kind = filesFor('kind');
+    expect(kind).toContain('discovery-kubernetes-stack.alloy');
+    expect(kind).not.toContain('discovery-kubernetes-all.alloy');
+    const ns = block('discovery-kubernetes-stack.alloy', 'discovery.kubernetes').blocks.find((b) => b.name === 'namespaces')!;
+    expect(ns.attributes.find((a) => a.name === 'own_namespace')!.value).toBe('true');
+  });
+
+  it('collecting everything is an opt-in that loads the unfiltered discovery instead', () => {
+    expect(filesFor('compose', true)).toContain('discovery-docker-all.alloy');
+    expect(filesFor('compose', true)).not.toContain('discovery-docker-stack.alloy');
+    expect(block('discovery-docker-all.alloy', 'discovery.docker').blocks.filter((b) => b.name === 'filter')).toEqual([]);
+    expect(filesFor('kind', true)).toContain('discovery-kubernetes-all.alloy');
   });
 });

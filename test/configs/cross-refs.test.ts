@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
   buildStack,
+  backendSecrets,
   buckets as modelBuckets,
+  s3Backends,
   storeKinds,
   type Component,
   type Stack,
@@ -33,6 +35,8 @@ const variants: StackOptions[] = profileNames.flatMap((profile) =>
       s3Endpoint: store === 'external' ? 's3.example.com:443' : undefined,
       demo: true,
       obi: true,
+      // Both log scopes across the variants, so both discovery files are checked.
+      collectAllLogs: multitenancy,
     })),
   ),
 );
@@ -174,8 +178,8 @@ function alloyKeepsStoreTarget(storeKind: string): boolean {
 
 describe('config files and the stack model', () => {
   it('every config file is mounted by a component, and every mounted file exists', () => {
-    const full = buildStack({ store: 'minio', obi: true, demo: true });
-    const mounted = new Set(full.components.flatMap((c) => c.configFiles.filter((f) => f.from !== 'dashboards').map((f) => f.source)));
+    const full = [false, true].map((collectAllLogs) => buildStack({ store: 'minio', obi: true, demo: true, collectAllLogs }));
+    const mounted = new Set(full.flatMap((s) => s.components).flatMap((c) => c.configFiles.filter((f) => f.from !== 'dashboards').map((f) => f.source)));
     expect(configFiles.filter((f) => !mounted.has(f))).toEqual([]);
     expect([...mounted].filter((f) => !configFiles.includes(f))).toEqual([]);
   });
@@ -205,6 +209,7 @@ describe('environment variables', () => {
     ]);
     expect(envVarsIn('grafana/provisioning/datasources/datasources.yaml')).toEqual(['MOP_TENANT']);
     expect(envVarsIn('alloy/config.alloy')).toEqual(['MOP_STORE', 'MOP_TENANT']);
+    expect(envVarsIn('alloy/discovery-docker-stack.alloy')).toEqual(['MOP_STACK_ID']);
   });
 
   for (const opts of variants) {
@@ -212,7 +217,8 @@ describe('environment variables', () => {
       const stack = buildStack(opts);
       const byFile = owners(stack);
       for (const source of configFiles) {
-        const c = byFile.get(source)!;
+        const c = byFile.get(source);
+        if (!c) continue; // the other log scope's discovery file
         for (const name of envVarsIn(source)) {
           const v = c.env[name];
           expect(v, `${source} reads ${name}, which ${c.name} does not set`).toBeDefined();
@@ -247,12 +253,27 @@ describe('environment variables', () => {
 
 describe('endpoints', () => {
   for (const opts of variants) {
-    it(`every host:port in a config is a port of a model component (${label(opts)})`, () => {
+    it(`every host:port in a config or environment is a port of a model component the owner declares in talksTo (${label(opts)})`, () => {
       const stack = buildStack(opts);
       const byFile = owners(stack);
       const components = new Map(stack.components.map((c) => [c.name as string, c]));
+      // The NetworkPolicies allow exactly talksTo: a connection a config makes must be declared there.
+      const declared = (owner: Component, host: string, port: number) => {
+        if (host === owner.name) return true;
+        const name = components.get(host)?.ports.find((p) => p.port === port)?.name;
+        return owner.talksTo.some((t) => t.name === host && t.port === name);
+      };
+      for (const c of stack.components) {
+        for (const [k, v] of Object.entries(envOf(c))) {
+          const e = endpointIn(v);
+          if (!e || !components.has(e.host)) continue;
+          expect(declared(c, e.host, e.port), `${c.name} env ${k}=${v} is not in its talksTo`).toBe(true);
+        }
+      }
       for (const source of configFiles) {
-        const owner = byFile.get(source)!;
+        const owner = byFile.get(source);
+        if (!owner) continue; // the other log scope's discovery file
+
         for (const e of endpointsIn(source, envOf(owner))) {
           const where = `${source} (${owner.name}) names ${e.text}`;
           if (e.host === stack.s3.endpoint.split(':')[0] && stack.store === 'external') {
@@ -263,6 +284,7 @@ describe('endpoints', () => {
           const target = components.get(e.host);
           expect(target, `${where}: no component ${e.host}`).toBeDefined();
           expect(target!.ports.map((p) => p.port), `${where}: ${e.host} has no port ${e.port}`).toContain(e.port);
+          expect(declared(owner, e.host, e.port), `${where}: not in ${owner.name}'s talksTo`).toBe(true);
         }
       }
     });
@@ -271,7 +293,7 @@ describe('endpoints', () => {
   it('the configs reach every backend (the check above has something to check)', () => {
     const stack = buildStack();
     const byFile = owners(stack);
-    const named = new Set(configFiles.flatMap((s) => endpointsIn(s, envOf(byFile.get(s)!)).map((e) => `${e.host}:${e.port}`)));
+    const named = new Set(configFiles.filter((s) => byFile.has(s)).flatMap((s) => endpointsIn(s, envOf(byFile.get(s)!)).map((e) => `${e.host}:${e.port}`)));
     for (const e of ['tempo:4317', 'tempo:3200', 'mimir:8080', 'mimir:7946', 'loki:3100', 'loki:7946', 'grafana:3000', 'store:9000']) {
       expect(named).toContain(e);
     }
@@ -417,4 +439,63 @@ describe('published ports', () => {
       }
     });
   }
+});
+
+describe('S3 credentials (security review F11)', () => {
+  const secretsOf = (c: Component) => new Map(Object.entries(c.env).flatMap(([k, v]) => (typeof v === 'string' ? [] : [[k, v.secret] as const])));
+  for (const store of ['minio', 'seaweedfs'] as const) {
+    it(`on ${store}, each backend reads its own key pair and never the root pair; only the store and the bucket job see the root pair`, () => {
+      const stack = buildStack({ store, obi: true, demo: true });
+      for (const b of s3Backends) {
+        const own = backendSecrets(b);
+        const c = stack.components.find((x) => x.name === b)!;
+        const secrets = secretsOf(c);
+        expect(secrets.get('S3_ACCESS_KEY_ID')).toBe(own.accessKeyId);
+        expect(secrets.get('S3_SECRET_ACCESS_KEY')).toBe(own.secretAccessKey);
+        expect([...secrets.values()].filter((s) => s.startsWith('S3_')).sort()).toEqual([own.accessKeyId, own.secretAccessKey].sort());
+      }
+      for (const c of stack.components) {
+        const values = [...secretsOf(c).values()];
+        const root = values.includes('S3_ACCESS_KEY_ID') || values.includes('S3_SECRET_ACCESS_KEY');
+        expect(root, c.name).toBe(c.name === 'store' || c.name === 'buckets');
+        // Another backend's pair reaches only the component that creates the users (bucket job on MinIO, store on SeaweedFS).
+        const others = s3Backends.filter((b) => b !== c.name).flatMap((b) => Object.values(backendSecrets(b)));
+        const creator = store === 'minio' ? 'buckets' : 'store';
+        if (c.name !== creator) expect(values.filter((v) => others.includes(v)), c.name).toEqual([]);
+      }
+    });
+  }
+
+  it('the MinIO bucket job creates one user per backend with a policy on exactly its buckets', () => {
+    const job = buildStack({ store: 'minio' }).components.find((c) => c.name === 'buckets')!;
+    const script = job.args[0];
+    for (const b of s3Backends) {
+      const k = backendSecrets(b);
+      expect(script).toContain(`mc admin user add store "$${k.accessKeyId}" "$${k.secretAccessKey}"`);
+      expect(script).toContain(`mc admin policy attach store mop-${b} --user "$${k.accessKeyId}"`);
+      const doc = new RegExp(`printf '%s' '([^']*)' > /tmp/mop-${b}.json`).exec(script)![1];
+      const resources = JSON.parse(doc).Statement[0].Resource as string[];
+      const mine = modelBuckets.filter((x) => x.usedBy === b).map((x) => x.name);
+      expect(resources.sort()).toEqual(mine.flatMap((x) => [`arn:aws:s3:::${x}`, `arn:aws:s3:::${x}/*`]).sort());
+    }
+  });
+
+  it('SeaweedFS gets an identity per backend limited to its buckets, written from the environment at start', () => {
+    const store = buildStack({ store: 'seaweedfs' }).components.find((c) => c.name === 'store')!;
+    const script = store.args[0];
+    expect(script).toContain('-s3.config=/tmp/s3.json');
+    const json = /printf '%s' "((?:[^"\\]|\\.)*)" > \/tmp\/s3\.json/.exec(script)![1].replace(/\\(.)/g, '$1');
+    const identities = JSON.parse(json).identities as { name: string; credentials: { accessKey: string }[]; actions: string[] }[];
+    expect(identities.map((i) => i.name).sort()).toEqual([...s3Backends].sort());
+    for (const i of identities) {
+      expect(i.credentials[0].accessKey).toBe(`\${${backendSecrets(i.name as (typeof s3Backends)[number]).accessKeyId}}`);
+      const mine = modelBuckets.filter((x) => x.usedBy === i.name).map((x) => x.name);
+      expect(new Set(i.actions.map((a) => a.split(':')[1]))).toEqual(new Set(mine));
+    }
+  });
+
+  it('an external store has no users of ours: every backend uses the pair it was given', () => {
+    const stack = buildStack({ store: 'external', s3Endpoint: 's3.example.com:443' });
+    for (const b of s3Backends) expect(secretsOf(stack.components.find((c) => c.name === b)!).get('S3_ACCESS_KEY_ID')).toBe('S3_ACCESS_KEY_ID');
+  });
 });

@@ -112,6 +112,50 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     expect(after.stdout).toContain('not running');
   }, 240_000);
 
+  engineCase('stand-in: another project with the same compose name is refused by up and untouched by down (exit 3)', async () => {
+    const s = await sandbox('twin');
+    // Someone else's compose project that happens to use our project name: a container with only the project label.
+    const image = s.images.buckets;
+    const twin = await docker.createContainer({
+      Image: image,
+      Entrypoint: ['/bin/sh', '-c', 'sleep 300'],
+      Labels: { 'com.docker.compose.project': s.project, 'com.docker.compose.service': 'web' },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await twin.start();
+      const up = await s.run('up', '--no-open', '--json');
+      expect(up.code).toBe(ExitCode.preflight);
+      expect(up.json.error).toMatchObject({ code: 'PROJECT_TAKEN' });
+      expect(up.json.error.next).toMatch(/MOP_PROJECT/);
+      const down = await s.run('down', '--purge');
+      expect(down.code).toBe(ExitCode.ok);
+      expect((await twin.inspect()).State.Running).toBe(true);
+    } finally {
+      await twin.remove({ force: true }).catch(() => undefined);
+    }
+  }, 120_000);
+
+  engineCase('stand-in: every component but Alloy runs non-root; the store and Mimir own their fresh volumes; Alloy knows its stack', async () => {
+    const s = await sandbox('users');
+    const up = await s.run('up', '--no-open');
+    expect(up.code, up.stderr).toBe(ExitCode.ok);
+    const byService = new Map((await s.containers()).map((c) => [c.Labels['com.docker.compose.service'], c]));
+    for (const name of longRunning) {
+      const uid = (await execIn(byService.get(name)!.Id, ['id', '-u'])).trim();
+      expect(uid === '0', `${name} runs as uid ${uid}`).toBe(name === 'alloy');
+    }
+    // The stand-ins recorded their start in the data directory, which only works once the ownership step ran.
+    expect(await starts(s, 'store', '/data')).toBe(1);
+    expect(await starts(s, 'mimir', '/data')).toBe(1);
+    expect((await execIn(byService.get('store')!.Id, ['stat', '-c', '%u', '/data'])).trim()).toBe('1000');
+    const owner = byService.get('data-owner')!;
+    expect((await docker.getContainer(owner.Id).inspect()).State.ExitCode).toBe(0);
+    const alloyEnv = (await docker.getContainer(byService.get('alloy')!.Id).inspect()).Config.Env;
+    expect(alloyEnv).toContain(`MOP_STACK_ID=${s.project}`);
+    for (const c of await s.containers()) expect(c.Labels['dev.mop-sandbox.stack'], c.Names[0]).toBe(s.project);
+  }, 240_000);
+
   engineCase('stand-in: data written before down is there after the next up; down --purge removes it', async () => {
     const s = await sandbox('data');
     const first = await s.run('up', '--no-open');

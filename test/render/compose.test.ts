@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { UserError } from '../../scripts/lib/errors.js';
 import { configDir, packageRoot } from '../../scripts/lib/paths.js';
 import { secretEnvName } from '../../scripts/render/common.js';
-import { composeDocument, composeMemory, composeRenderFiles, renderCompose, renderEnvFile } from '../../scripts/render/compose.js';
-import { buildStack, secretNames, type Stack } from '../../scripts/stack/model.js';
+import { DATA_OWNER_SERVICE, composeDocument, composeMemory, composeRenderFiles, renderCompose, renderEnvFile } from '../../scripts/render/compose.js';
+import { buildStack, secretNames, stackLabel, userOn, type Stack } from '../../scripts/stack/model.js';
 import { skipGroup } from '../support/skips.js';
 import { composeV2, composeValidator, fakeCredentials, label, stackOf, tempDir, variants } from './helpers.js';
 
@@ -91,8 +91,9 @@ describe('compose renderer', () => {
     for (const c of stack.components) {
       const s = doc.services[c.name];
       expect(s.restart).toBe(c.oneShot ? 'no' : 'unless-stopped');
-      expect(s.labels).toEqual({ 'com.mop-sandbox.component': c.name, 'com.mop-sandbox.profile': 'default' });
-      expect(s.user).toBe(c.user);
+      expect(s.labels).toEqual({ [stackLabel]: 'mop-sandbox', 'com.mop-sandbox.component': c.name, 'com.mop-sandbox.profile': 'default' });
+      expect(s.user).toBe(userOn(c, 'compose'));
+      if (!c.privileged) expect(s).toMatchObject({ cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
       expect(s.deploy!.resources.limits.memory).toBe(composeMemory(c.resources.limits.memory));
       expect(s.healthcheck === undefined).toBe(!c.healthcheck);
     }
@@ -115,6 +116,49 @@ describe('compose renderer', () => {
     expect(doc.services.grafana.volumes).toContainEqual({ type: 'bind', source: '../dashboards', target: '/etc/mop/dashboards', read_only: true });
     for (const s of Object.values(doc.services)) for (const v of s.volumes ?? []) if (v.type === 'bind') expect(v.read_only).toBe(true);
     expect(doc.services.demo.build).toEqual({ context: '..', dockerfile: 'demo-app/Dockerfile' });
+  });
+
+  it('runs every component as non-root except Alloy (Docker socket) and OBI (eBPF), each with its reason in the model', () => {
+    const stack = buildStack({ obi: true, store: 'minio' });
+    const doc = composeDocument(stack);
+    const root = Object.entries(doc.services).filter(([, s]) => s.user!.split(':')[0] === '0').map(([n]) => n).sort();
+    expect(root).toEqual(['alloy', 'data-owner', 'obi']);
+    expect(doc.services.alloy).toMatchObject({ cap_drop: ['ALL'], cap_add: ['DAC_OVERRIDE'] });
+    expect(doc.services.grafana.cap_add).toBeUndefined();
+    for (const c of stack.components) if (userOn(c, 'compose').startsWith('0:')) expect(c.rootBecause, c.name).toBeTruthy();
+    for (const c of buildStack({ store: 'seaweedfs' }).components) expect(userOn(c, 'compose').startsWith('0:'), c.name).toBe(c.name === 'alloy');
+  });
+
+  it('gives non-root components whose image lacks an owned data directory their volume through a one-shot ownership step', () => {
+    const stack = buildStack();
+    const doc = composeDocument(stack);
+    const owner = doc.services[DATA_OWNER_SERVICE];
+    // Store (Silo) and Mimir: their images have no /data owned by the user they run as.
+    expect(owner.volumes!.map((v) => v.source).sort()).toEqual(['mimir-data', 'store-data']);
+    expect(owner).toMatchObject({ user: '0:0', cap_drop: ['ALL'], cap_add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'], network_mode: 'none', restart: 'no' });
+    expect(owner.command![0]).toContain('chown -R 1000:1000 /own/store');
+    expect(owner.command![0]).toContain('chown -R 10001:10001 /own/mimir');
+    expect(doc.services.store.depends_on![DATA_OWNER_SERVICE]).toEqual({ condition: 'service_completed_successfully' });
+    expect(doc.services.mimir.depends_on![DATA_OWNER_SERVICE]).toEqual({ condition: 'service_completed_successfully' });
+    expect(doc.services.tempo.depends_on![DATA_OWNER_SERVICE]).toBeUndefined();
+    expect(owner.image).toBe(stack.components.find((c) => c.name === 'buckets')!.image);
+  });
+
+  it('labels the network and volumes with the stack label too', () => {
+    const doc = composeDocument(buildStack(), { projectName: 'proj-b' });
+    expect(doc.networks.default.labels).toEqual({ [stackLabel]: 'proj-b' });
+    for (const v of Object.values(doc.volumes!)) expect(v.labels[stackLabel]).toBe('proj-b');
+  });
+
+  it('the store console is off unless asked for', () => {
+    for (const store of ['minio', 'seaweedfs'] as const) {
+      const off = buildStack({ store });
+      expect(off.published.map((p) => `${p.component}.${p.name}`), store).not.toContain('store.console');
+      const on = buildStack({ store, storeConsole: true });
+      expect(on.published.map((p) => `${p.component}.${p.name}`), store).toContain('store.console');
+    }
+    expect(buildStack({ store: 'minio' }).components.find((c) => c.name === 'store')!.env.MINIO_BROWSER).toBe('off');
+    expect(buildStack({ store: 'seaweedfs' }).components.find((c) => c.name === 'store')!.args[0]).toContain('-admin.ui=false');
   });
 
   it('converts Kubernetes quantities to docker units', () => {

@@ -19,6 +19,9 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { buildStack, storeKinds, type StackOptions } from '../../scripts/stack/model.js';
 import { profileNames } from '../../scripts/stack/profiles.js';
 import type { Credentials } from '../../scripts/lib/state.js';
@@ -40,6 +43,12 @@ export const fakeCredentials: Credentials = {
   S3_ACCESS_KEY_ID: 'mopaccesskey12345678',
   S3_SECRET_ACCESS_KEY: 'S3SecretValue1234567890abcdefXY',
   DEMO_CONTROL_TOKEN: 'DemoControlToken1234567890abcdef',
+  S3_TEMPO_ACCESS_KEY_ID: 'moptempokey123456789',
+  S3_TEMPO_SECRET_ACCESS_KEY: 'TempoSecretValue1234567890abcde',
+  S3_MIMIR_ACCESS_KEY_ID: 'mopmimirkey123456789',
+  S3_MIMIR_SECRET_ACCESS_KEY: 'MimirSecretValue1234567890abcde',
+  S3_LOKI_ACCESS_KEY_ID: 'moplokikey1234567890',
+  S3_LOKI_SECRET_ACCESS_KEY: 'LokiSecretValue1234567890abcdef',
 };
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `mopr-${prefix}-`));
@@ -73,6 +82,9 @@ const models: Record<string, new (data: any) => { validate(): void }> = {
   Job,
   ClusterRole,
   ClusterRoleBinding,
+  Role,
+  RoleBinding,
+  NetworkPolicy,
 };
 
 /** kubernetes-models validation (types, required fields); returns the error or undefined. */

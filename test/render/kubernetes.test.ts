@@ -112,7 +112,13 @@ describe('Kubernetes renderer', () => {
     for (const c of stack.components) expect(find(objs, c.workload, c.name), `${c.workload}/${c.name}`).toBeDefined();
     const tempo = find(objs, 'StatefulSet', 'tempo');
     expect(tempo.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(stack.profile.storage.tempo);
-    expect(tempo.spec.template.spec.securityContext).toEqual({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(tempo.spec.template.spec.securityContext).toEqual({
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      runAsNonRoot: true,
+      fsGroup: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(tempo.spec.template.spec.initContainers[0].name).toBe('wait-for-buckets');
     const alloy = find(objs, 'Deployment', 'alloy');
     expect(alloy.spec.template.spec.containers[0].args).toContain('--cluster.enabled=true');
@@ -124,7 +130,7 @@ describe('Kubernetes renderer', () => {
     expect(obi.spec.template.spec.hostPID).toBe(true);
     expect(obi.spec.template.spec.containers[0].securityContext.privileged).toBe(true);
     expect(find(objs, 'Namespace', stack.profile.namespace).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
-    expect(find(kubernetesObjects(buildStack()), 'Namespace', 'mop-system').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    expect(find(kubernetesObjects(buildStack()), 'Namespace', 'mop-system').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     const job = find(objs, 'Job', 'buckets');
     expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
     const demo = find(objs, 'Deployment', 'demo');
@@ -153,13 +159,17 @@ describe('Kubernetes renderer', () => {
     expect(init.env).toContainEqual({ name: 'S3_URL', value: 'https://s3.example.com:443' });
   });
 
-  it('grants Alloy pod discovery and pod logs, and OBI its metadata reads, bound to their service accounts', () => {
+  it('grants Alloy pod discovery and pod logs in its own namespace only (a Role), OBI its metadata reads, bound to their service accounts', () => {
     const objs = kubernetesObjects(buildStack({ obi: true }));
     const roles = byKind(objs, 'ClusterRole');
-    const alloy = roles.find((r) => r.metadata.name.endsWith('-alloy'));
-    const core = alloy.rules.find((r: any) => r.apiGroups.includes(''));
-    for (const r of ['pods', 'pods/log', 'nodes', 'services', 'endpoints', 'namespaces']) expect(core.resources).toContain(r);
-    expect(core.verbs).toEqual(['get', 'list', 'watch']);
+    expect(roles.find((r) => r.metadata.name.endsWith('-alloy'))).toBeUndefined();
+    const alloy = find(objs, 'Role', 'alloy');
+    expect(alloy.metadata.namespace).toBe('mop-system');
+    expect(alloy.rules).toEqual([{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] }]);
+    expect(find(objs, 'RoleBinding', 'alloy')).toMatchObject({ roleRef: { kind: 'Role', name: 'alloy' }, subjects: [{ kind: 'ServiceAccount', name: 'alloy', namespace: 'mop-system' }] });
+    // Collecting every namespace (opt-in) needs a ClusterRole, with the same two resources.
+    const wide = byKind(kubernetesObjects(buildStack({ collectAllLogs: true })), 'ClusterRole').find((r) => r.metadata.name.endsWith('-alloy'));
+    expect(wide.rules).toEqual(alloy.rules);
     const obi = roles.find((r) => r.metadata.name.endsWith('-obi'));
     expect(obi.rules).toContainEqual({ apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] });
     for (const b of byKind(objs, 'ClusterRoleBinding')) {
@@ -189,7 +199,7 @@ describe('Kubernetes renderer', () => {
     const stack = buildStack();
     const objs = kubernetesObjects(stack);
     const alloy = find(objs, 'ConfigMap', 'alloy-config');
-    expect(Object.keys(alloy.data).sort()).toEqual(['config.alloy', 'logs-kubernetes.alloy']);
+    expect(Object.keys(alloy.data).sort()).toEqual(['config.alloy', 'discovery-kubernetes-stack.alloy', 'logs-kubernetes.alloy']);
     const mounts = find(objs, 'Deployment', 'alloy').spec.template.spec.containers[0].volumeMounts;
     expect(mounts).toContainEqual({ name: 'config', mountPath: '/etc/alloy/logs-kubernetes.alloy', subPath: 'logs-kubernetes.alloy', readOnly: true });
     const grafana = find(objs, 'Deployment', 'grafana').spec.template.spec;
@@ -238,5 +248,94 @@ describe('Kubernetes renderer', () => {
     const files = kubernetesFiles(buildStack({ obi: true }), { credentials: fakeCredentials }).map((f) => f.path);
     expect(files[0]).toBe('manifests/00-namespace.yaml');
     expect([...files].sort()).toEqual(files);
+  });
+});
+
+describe('least privilege on Kubernetes (security review F10, config review item 7)', () => {
+  /** The Pod Security "restricted" checks that apply to what we render (kubernetes.io/docs/concepts/security/pod-security-standards). */
+  function restrictedViolations(spec: any): string[] {
+    const out: string[] = [];
+    if (spec.hostPID || spec.hostNetwork || spec.hostIPC) out.push('host namespaces');
+    const podSc = spec.securityContext ?? {};
+    for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+      const sc = c.securityContext ?? {};
+      if (sc.privileged) out.push(`${c.name}: privileged`);
+      if (sc.allowPrivilegeEscalation !== false) out.push(`${c.name}: allowPrivilegeEscalation is not false`);
+      if (!sc.capabilities?.drop?.includes('ALL')) out.push(`${c.name}: capabilities not dropped`);
+      if ((sc.capabilities?.add ?? []).some((x: string) => x !== 'NET_BIND_SERVICE')) out.push(`${c.name}: adds capabilities`);
+      if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) out.push(`${c.name}: runAsNonRoot is not true`);
+      if ((sc.runAsUser ?? podSc.runAsUser) === 0) out.push(`${c.name}: runs as uid 0`);
+      const seccomp = sc.seccompProfile?.type ?? podSc.seccompProfile?.type;
+      if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') out.push(`${c.name}: no seccomp profile`);
+    }
+    for (const v of spec.volumes ?? []) if (v.hostPath) out.push(`volume ${v.name}: hostPath`);
+    return out;
+  }
+
+  it.each(variants.filter((o) => !o.obi).map((o) => [label(o), o] as const))('every pod meets Pod Security "restricted", which the namespace enforces (%s)', (_, opts) => {
+    const objs = all(opts);
+    expect(objs[0].metadata!.labels!['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    for (const { obj, spec } of podSpecs(objs)) expect(restrictedViolations(spec), `${obj.kind}/${obj.metadata.name}`).toEqual([]);
+  });
+
+  it('the restricted check catches a root container and a missing seccomp profile', () => {
+    const [{ spec }] = podSpecs(all({}));
+    spec.securityContext = { runAsUser: 0 };
+    expect(restrictedViolations(spec).join('; ')).toMatch(/runs as uid 0.*no seccomp profile/);
+  });
+
+  it('only OBI (opt-in, eBPF) is privileged; with it the namespace is privileged, without it no component runs as root', () => {
+    const objs = all({ obi: true });
+    expect(objs[0].metadata!.labels!['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    for (const { obj, spec } of podSpecs(objs)) {
+      const root = [spec.securityContext.runAsUser, ...spec.containers.map((c: any) => c.securityContext?.runAsUser)].includes(0);
+      expect(root, obj.metadata.name).toBe(obj.metadata.name === 'obi');
+    }
+  });
+
+  it('a NetworkPolicy per component admits exactly the model\'s talksTo, its own replicas, and published ports', () => {
+    const stack = buildStack({ demo: true });
+    const objs = kubernetesObjects(stack);
+    const policies = byKind(objs, 'NetworkPolicy');
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(stack.components.map((c) => c.name).sort());
+    const admits = (target: string, client: string, port: number) =>
+      find(objs, 'NetworkPolicy', target).spec.ingress?.some(
+        (r: any) => (!r.from || r.from.some((f: any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name'] === client)) && r.ports.some((p: any) => p.port === port),
+      ) ?? false;
+    for (const p of policies) expect(p.spec.policyTypes).toEqual(['Ingress']);
+    // Declared connections pass.
+    expect(admits('store', 'tempo', 9000)).toBe(true);
+    expect(admits('mimir', 'tempo', 8080)).toBe(true);
+    expect(admits('alloy', 'demo', 4318)).toBe(true);
+    expect(admits('mimir', 'mimir', 7946)).toBe(true);
+    // Undeclared ones do not: the demo cannot reach Loki's gossip port or the store, Grafana cannot reach the store,
+    // the bucket job (no ports) admits nobody.
+    expect(admits('loki', 'demo', 7946)).toBe(false);
+    expect(admits('store', 'grafana', 9000) && !stack.published.some((p) => p.component === 'store')).toBe(false);
+    expect(find(objs, 'NetworkPolicy', 'buckets').spec.ingress).toBeUndefined();
+    // Only published ports are open to any source (kind's NodePorts); the gossip ports never are.
+    for (const p of policies) {
+      for (const rule of p.spec.ingress ?? []) {
+        if (rule.from) continue;
+        const published = stack.published.filter((x) => x.component === p.metadata.name).map((x) => x.containerPort);
+        for (const port of rule.ports) expect(published, `${p.metadata.name}:${port.port}`).toContain(port.port);
+      }
+    }
+    for (const c of stack.components) {
+      for (const ref of c.talksTo) {
+        const target = stack.components.find((x) => x.name === ref.name)!;
+        expect(admits(ref.name, c.name, target.ports.find((p) => p.name === ref.port)!.port), `${c.name} -> ${ref.name}:${ref.port}`).toBe(true);
+      }
+    }
+  });
+
+  it('the wait-for-buckets init container carries the component\'s own S3 key pair, not the root pair', () => {
+    const objs = all({});
+    const init = find(objs, 'StatefulSet', 'loki').spec.template.spec.initContainers[0];
+    const keys = init.env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef.key]);
+    expect(keys).toEqual([
+      ['S3_ACCESS_KEY_ID', 'MOP_S3_LOKI_ACCESS_KEY_ID'],
+      ['S3_SECRET_ACCESS_KEY', 'MOP_S3_LOKI_SECRET_ACCESS_KEY'],
+    ]);
   });
 });

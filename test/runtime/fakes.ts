@@ -1,5 +1,10 @@
 /** A fake Docker client for unit tests: containers, volumes and networks held in memory, calls recorded. */
 import type { ContainerDetails, ContainerSummary, DockerApi, EngineInfoRaw, EngineVersionRaw } from '../../scripts/lib/docker.js';
+import { stackLabel } from '../../scripts/stack/model.js';
+
+/** The labels compose gives an object of ours (the rendered file sets the stack label), or only the project label for another project's. */
+const labelsOf = (o: { project: string; foreign?: boolean }): Record<string, string> =>
+  o.foreign ? { 'com.docker.compose.project': o.project } : { 'com.docker.compose.project': o.project, [stackLabel]: o.project };
 
 export interface FakeContainer {
   id: string;
@@ -17,6 +22,8 @@ export interface FakeContainer {
   health?: 'starting' | 'healthy' | 'unhealthy';
   ports?: { private: number; public: number; ip?: string }[];
   logs?: string[];
+  /** Another compose project with the same name (no mop-sandbox labels). */
+  foreign?: boolean;
 }
 
 /** Docker's framed log format (stdout frames). */
@@ -34,8 +41,8 @@ export function framed(lines: string[]): Buffer {
 
 export function fakeDocker(init: {
   containers?: FakeContainer[];
-  volumes?: { name: string; project: string }[];
-  networks?: { name: string; project: string }[];
+  volumes?: { name: string; project: string; foreign?: boolean }[];
+  networks?: { name: string; project: string; foreign?: boolean }[];
   images?: string[];
   info?: EngineInfoRaw;
   version?: EngineVersionRaw;
@@ -68,7 +75,7 @@ export function fakeDocker(init: {
           : c.state === 'restarting'
             ? `Restarting (${c.exitCode ?? 1}) 1 second ago`
             : 'Created',
-    Labels: { 'com.docker.compose.project': c.project, 'com.docker.compose.service': c.service },
+    Labels: { ...labelsOf(c), 'com.docker.compose.service': c.service },
     Ports: (c.ports ?? []).map((p) => ({ IP: p.ip ?? '127.0.0.1', PrivatePort: p.private, PublicPort: p.public, Type: 'tcp' })),
     NetworkSettings: { Networks: c.ip ? { [`${c.project}_default`]: { IPAddress: c.ip } } : {} },
   });
@@ -138,7 +145,7 @@ export function fakeDocker(init: {
     },
     async listVolumes(opts) {
       fail();
-      return { Volumes: state.volumes.filter((v) => byLabel(opts?.filters, v.project)).map((v) => ({ Name: v.name, Labels: {} })) };
+      return { Volumes: state.volumes.filter((v) => byLabel(opts?.filters, v.project)).map((v) => ({ Name: v.name, Labels: labelsOf(v) })) };
     },
     getVolume(name) {
       return {
@@ -150,7 +157,7 @@ export function fakeDocker(init: {
     },
     async listNetworks(opts) {
       fail();
-      return state.networks.filter((n) => byLabel(opts?.filters, n.project)).map((n) => ({ Id: n.name, Name: n.name }));
+      return state.networks.filter((n) => byLabel(opts?.filters, n.project)).map((n) => ({ Id: n.name, Name: n.name, Labels: labelsOf(n) }));
     },
     getNetwork(id) {
       return {

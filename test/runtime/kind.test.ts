@@ -481,7 +481,7 @@ describe('kind runtime up (recorded shell)', () => {
     expect(err.why).toContain('the workloads were removed; the kind cluster mop-sandbox and the data volumes were kept');
     expect(box.sh.calls.slice(-3)).toEqual([
       GET_ALL,
-      `${K} delete deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts -n mop-system -l app.kubernetes.io/part-of=mop-sandbox --ignore-not-found --wait=false`,
+      `${K} delete deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies -n mop-system -l app.kubernetes.io/part-of=mop-sandbox --ignore-not-found --wait=false`,
       // Only this namespace's cluster-scoped objects: another namespace of ours may be running on its own RBAC.
       `${K} delete clusterroles,clusterrolebindings -l "app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace in (mop-system)" --ignore-not-found --wait=false`,
     ]);
@@ -547,7 +547,9 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     expect(box.sh.calls).toEqual(['kind get clusters', `kind export kubeconfig --name mop-sandbox --kubeconfig ${DIR}/kubeconfig`, `${K} get pods -n mop-system -o json`]);
     const by = Object.fromEntries(rows.map((r) => [r.name, r]));
     expect(rows.map((r) => r.name)).toEqual(stack.components.map((c) => c.name));
-    expect(by.store).toMatchObject({ state: 'running', health: 'healthy', url: 'http://127.0.0.1:9001/' });
+    // The store's only UI is its console, off by default (storeConsole): no URL to open.
+    expect(by.store).toMatchObject({ state: 'running', health: 'healthy' });
+    expect(by.store.url).toBeUndefined();
     expect(by.buckets).toMatchObject({ state: 'completed', health: 'none' });
     expect(by.tempo).toMatchObject({ state: 'restarting', health: 'unhealthy' });
     expect(by.tempo.url).toBeUndefined();
@@ -699,7 +701,7 @@ describe('kind runtime down (recorded shell)', () => {
       'kind get clusters',
       `${K} get namespaces -l app.kubernetes.io/part-of=mop-sandbox -o name`,
       `${K} get pods,persistentvolumeclaims -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o name`,
-      `${K} delete deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts -n mop-system -l app.kubernetes.io/part-of=mop-sandbox --ignore-not-found --cascade=foreground --timeout=120s`,
+      `${K} delete deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies -n mop-system -l app.kubernetes.io/part-of=mop-sandbox --ignore-not-found --cascade=foreground --timeout=120s`,
       `${K} delete clusterroles,clusterrolebindings -l app.kubernetes.io/part-of=mop-sandbox --ignore-not-found --cascade=foreground --timeout=120s`,
     ]);
     expect(result).toEqual({ containers: 2, networks: 0, volumes: 0, volumesKept: 2 });
@@ -729,7 +731,7 @@ describe('kind runtime down (recorded shell)', () => {
     const stack = buildStack({ obi: true });
     const box = await sandbox(stack);
     const kinds = new Set(kubernetesObjects(stack, { sources: box.sources, credentials: creds }).map((o) => o.kind!));
-    const plural = (k: string) => k.toLowerCase() + (k.endsWith('s') ? 'es' : 's');
+    const plural = (k: string) => (k.endsWith('y') ? k.toLowerCase().slice(0, -1) + 'ies' : k.toLowerCase() + (k.endsWith('s') ? 'es' : 's'));
     for (const k of kinds) {
       const handled = DOWN_KEEPS.includes(k) || DOWN_NAMESPACED.includes(plural(k)) || DOWN_CLUSTER_SCOPED.includes(plural(k));
       expect(handled, `${k} is neither deleted nor kept by down`).toBe(true);

@@ -7,7 +7,7 @@
  * data directory (so tests can see data survive `down`/`up`), waits STANDIN_READY_DELAY seconds, then serves the
  * model's readiness path on every container port of the component with busybox httpd. It also provides what the
  * model's health checks and the bucket job call: `/tempo -health`, `/usr/bin/loki -health`, `bash -c ...` (Alloy),
- * `wget` (Grafana) and `mc alias set` / `mc mb`.
+ * `wget` (Grafana), `mc alias set` / `mc mb` / `mc admin ...` (the bucket job) and `stat` / `chown` (the ownership step).
  *
  * Behaviours (baked into the image as ENV, because the compose file must stay the real one):
  *   readyDelay  seconds before the readiness endpoint answers 200
@@ -35,6 +35,8 @@ export interface StandInBehavior {
 const applets = [
   'sh', 'ash', 'wget', 'httpd', 'sleep', 'cat', 'echo', 'mkdir', 'date', 'touch', 'ls', 'test', '[', 'printf', 'grep', 'id',
   'env', 'kill', 'ps', 'hostname', 'nc', 'true', 'false', 'head', 'tail', 'tr', 'wc', 'sed', 'seq', 'rm', 'uname',
+  // The compose ownership step (data-owner) runs `stat -c %u:%g` and `chown -R` in the bucket job's image.
+  'stat', 'chown',
 ];
 
 const entrypoint = `#!/bin/sh
