@@ -11,7 +11,7 @@ import { credentialEnv, createComposeRuntime, probeHost, projectName } from '../
 import { buildStack, type ComponentName, type Stack } from '../../scripts/stack/model.js';
 import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
 
-const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'sk-secret-2', DEMO_CONTROL_TOKEN: 'tok-secret-3' };
+const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'sk-secret-2', DEMO_CONTROL_TOKEN: 'tok-secret-3', S3_TEMPO_ACCESS_KEY_ID: 's3-tempo-acc', S3_TEMPO_SECRET_ACCESS_KEY: 's3-tempo-sec', S3_MIMIR_ACCESS_KEY_ID: 's3-mimir-acc', S3_MIMIR_SECRET_ACCESS_KEY: 's3-mimir-sec', S3_LOKI_ACCESS_KEY_ID: 's3-loki-acc', S3_LOKI_SECRET_ACCESS_KEY: 's3-loki-sec' };
 const project = 'unit';
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -87,7 +87,8 @@ describe('compose runtime: names and settings', () => {
   });
 
   it('hands credentials to compose as MOP_* variables, the names the renderer requires', () => {
-    expect(credentialEnv(credentials)).toEqual({ MOP_GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', MOP_S3_ACCESS_KEY_ID: 'mopkey', MOP_S3_SECRET_ACCESS_KEY: 'sk-secret-2', MOP_DEMO_CONTROL_TOKEN: 'tok-secret-3' });
+    expect(credentialEnv(credentials)).toMatchObject({ MOP_GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', MOP_S3_ACCESS_KEY_ID: 'mopkey', MOP_S3_SECRET_ACCESS_KEY: 'sk-secret-2', MOP_DEMO_CONTROL_TOKEN: 'tok-secret-3', MOP_S3_TEMPO_ACCESS_KEY_ID: 's3-tempo-acc' });
+    expect(Object.keys(credentialEnv(credentials))).toHaveLength(Object.keys(credentials).length);
   });
 
   it('probes published ports on loopback, or on the remote engine host', () => {

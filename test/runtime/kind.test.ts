@@ -37,7 +37,7 @@ import { CGROUP_V2_FIX, cpuMilli, KIND_CONTROL_PLANE } from '../../scripts/runti
 import { parseBytes } from '../../scripts/runtimes/preflight.js';
 import { fallbackResources, profiles } from '../../scripts/stack/profiles.js';
 
-const creds = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'secret', DEMO_CONTROL_TOKEN: 'token' };
+const creds = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'secret', DEMO_CONTROL_TOKEN: 'token', S3_TEMPO_ACCESS_KEY_ID: 's3-tempo-acc', S3_TEMPO_SECRET_ACCESS_KEY: 's3-tempo-sec', S3_MIMIR_ACCESS_KEY_ID: 's3-mimir-acc', S3_MIMIR_SECRET_ACCESS_KEY: 's3-mimir-sec', S3_LOKI_ACCESS_KEY_ID: 's3-loki-acc', S3_LOKI_SECRET_ACCESS_KEY: 's3-loki-sec' };
 const DIR = '$STATE/kind/mop-sandbox';
 const K = `kubectl --kubeconfig ${DIR}/kubeconfig --context kind-mop-sandbox`;
 const GET_ALL = `${K} get deployments,statefulsets,daemonsets,jobs,pods -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`;

@@ -16,7 +16,7 @@ import { startFakeLgtm, type FakeFaults } from '../support/fake-lgtm.js';
 import { startOtlpReceiver, SpanKind, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const credentials: Credentials = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', DEMO_CONTROL_TOKEN: 'token' };
+const credentials: Credentials = { GRAFANA_ADMIN_PASSWORD: 'pw', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', DEMO_CONTROL_TOKEN: 'token', S3_TEMPO_ACCESS_KEY_ID: 's3-tempo-acc', S3_TEMPO_SECRET_ACCESS_KEY: 's3-tempo-sec', S3_MIMIR_ACCESS_KEY_ID: 's3-mimir-acc', S3_MIMIR_SECRET_ACCESS_KEY: 's3-mimir-sec', S3_LOKI_ACCESS_KEY_ID: 's3-loki-acc', S3_LOKI_SECRET_ACCESS_KEY: 's3-loki-sec' };
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
