@@ -57,7 +57,7 @@ export const mutations: Mutation[] = [
   { id: 'M12', what: 'crash-loop detection disabled in up', file: 'scripts/runtimes/compose.ts', find: "if (restarts >= 2 || (s.State === 'restarting' && restarts >= 1)) {", replace: 'if (false) {', tests: composeRuntime },
   { id: 'M13', what: 'at the deadline every pending component is blamed', file: 'scripts/runtimes/readiness.ts', find: 'const blamed = culprits.length ? culprits : pending;', replace: 'const blamed = pending;', tests: ['test/runtime/readiness.test.ts'] },
   { id: 'M14', what: 'default bind address 0.0.0.0', file: 'scripts/stack/model.ts', find: "const bindAddress = opts.bindAddress ?? '127.0.0.1';", replace: "const bindAddress = opts.bindAddress ?? '0.0.0.0';", tests: ['test/stack/model.test.ts', 'test/render/compose.test.ts'] },
-  { id: 'M15', what: 'kind down also deletes secrets', file: 'scripts/runtimes/kind.ts', find: "'configmaps', 'serviceaccounts'];", replace: "'configmaps', 'secrets', 'serviceaccounts'];", tests: ['test/runtime/kind.test.ts'] },
+  { id: 'M15', what: 'kind down also deletes secrets', file: 'scripts/runtimes/kind.ts', find: "'configmaps', 'serviceaccounts', 'roles',", replace: "'configmaps', 'secrets', 'serviceaccounts', 'roles',", tests: ['test/runtime/kind.test.ts'] },
   {
     id: 'M16',
     what: 'typo in a trace → metrics query (traces_spanmetrics_call_total), renders regenerated',
