@@ -46,6 +46,7 @@ export const ErrorCodes = [
   'APPLY_FAILED',
   'DOWN_FAILED',
   'PORT_IN_USE',
+  'PROJECT_TAKEN',
   'MEMORY_LOW',
   'CPU_LOW',
   'DISK_LOW',
