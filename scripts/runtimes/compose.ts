@@ -104,6 +104,20 @@ function projectTaken(project: string, foreign: ContainerSummary[]): UserError {
 }
 
 /** Pulls that will not succeed on retry. */
+/**
+ * Pull failures grouped by cause (stderr's last line, with the image's own name taken out), so that fourteen images
+ * failing for one reason (no network, a mirror refusing) read as one line listing the fourteen.
+ */
+export function pullFailureGroups(failures: { image: string; stderr: string }[]): { cause: string; images: string[] }[] {
+  const groups = new Map<string, string[]>();
+  for (const f of failures) {
+    const repo = f.image.replace(/[:@][^/]*$/, '');
+    const cause = stderrTail(f.stderr, 1).split(f.image).join('<image>').split(repo).join('<image>') || 'no error output';
+    groups.set(cause, [...(groups.get(cause) ?? []), f.image]);
+  }
+  return [...groups].map(([cause, images]) => ({ cause, images }));
+}
+
 const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|repository does not exist|invalid reference/i;
 
 type HttpProbe = typeof httpProbe;
@@ -208,7 +222,8 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
         if (r.exitCode === 0) return steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
         if (ctx.signal.aborted) return steps[i].fail('interrupted');
         if (attempt >= 3 || definitivePull.test(r.stderr)) {
-          steps[i].fail(stderrTail(r.stderr, 1));
+          // The cause is said once per distinct error in the UserError below, not on every image's line.
+          steps[i].fail('failed');
           failures.push({ c, err: new CommandFailed(`docker ${[...base(), 'pull', c.name].join(' ')}`, r.exitCode, r.stderr, r.stdout) });
           return;
         }
@@ -248,11 +263,11 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
     }
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('interrupted');
     if (failures.length) {
-      const [first] = failures;
+      const groups = pullFailureGroups(failures.map((f) => ({ image: f.c.image, stderr: f.err.stderr })));
       throw new UserError({
-        what: `could not pull ${failures.map((f) => f.c.image).join(', ')}`,
-        why: stderrTail(first.err.stderr, 1),
-        details: failures.flatMap((f) => [`${f.c.name} (${f.c.image}):`, ...stderrTail(f.err.stderr, 5).split('\n').map((l) => `  ${l}`)]),
+        what: failures.length === 1 ? `could not pull ${failures[0].c.image}` : `could not pull ${failures.length} images`,
+        why: groups.length === 1 ? groups[0].cause : `${groups.length} different errors, each below with its images`,
+        details: groups.length === 1 && failures.length === 1 ? stderrTail(failures[0].err.stderr, 5).split('\n') : groups.map((g) => `${g.cause}: ${g.images.join(', ')}`),
         next:
           'check the network and `docker login`; behind a mirror set MOP_REGISTRY_MIRROR=<host>/; offline, load the images first (`docker load`) or point MOP_IMAGE_<COMPONENT> at images you have',
         exitCode: ExitCode.preflight,

@@ -7,7 +7,7 @@ import { preflightError } from '../../scripts/runtimes/preflight.js';
 import type { RunResult } from '../../scripts/lib/exec.js';
 import { recordingExec } from '../support/fake-exec.js';
 import { createOutput } from '../../scripts/lib/output.js';
-import { credentialEnv, createComposeRuntime, probeHost, projectName } from '../../scripts/runtimes/compose.js';
+import { credentialEnv, createComposeRuntime, probeHost, projectName, pullFailureGroups } from '../../scripts/runtimes/compose.js';
 import { buildStack, type ComponentName, type Stack } from '../../scripts/stack/model.js';
 import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
 
@@ -142,6 +142,25 @@ describe('compose runtime: up', () => {
     expect(err.next).toMatch(/MOP_REGISTRY_MIRROR/);
     expect(composeCalls(w.exec).filter((c) => c.startsWith('pull'))).toHaveLength(new Set(w.stack.components.map((c) => c.image)).size);
     expect(composeCalls(w.exec)).not.toContain('up -d --no-build --pull never --remove-orphans');
+    // Every image failed for the same reason: said once, with the list of images.
+    const images = [...new Set(w.stack.components.filter((c) => !c.build).map((c) => c.image))];
+    expect(err.why).toBe('Error response from daemon: manifest unknown');
+    expect(err.details).toEqual([`Error response from daemon: manifest unknown: ${images.join(', ')}`]);
+    expect(w.cap.text().split('manifest unknown').length - 1).toBe(0);
+  });
+
+  it('groups pull failures by cause, with the image names taken out of the message', () => {
+    const noHost = 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host';
+    const groups = pullFailureGroups([
+      { image: 'grafana/loki:3.6.0', stderr: noHost },
+      { image: 'grafana/tempo:2.9.0', stderr: `some progress\n${noHost}` },
+      { image: 'grafana/mimir:3.0.0', stderr: 'Error response from daemon: pull access denied for grafana/mimir, repository does not exist' },
+      { image: 'grafana/alloy:v1.11.0', stderr: 'Error response from daemon: pull access denied for grafana/alloy, repository does not exist' },
+    ]);
+    expect(groups).toEqual([
+      { cause: noHost, images: ['grafana/loki:3.6.0', 'grafana/tempo:2.9.0'] },
+      { cause: 'Error response from daemon: pull access denied for <image>, repository does not exist', images: ['grafana/mimir:3.0.0', 'grafana/alloy:v1.11.0'] },
+    ]);
   });
 
   it('names a component that exits, with its last log lines and the next step (exit 4)', async () => {
