@@ -41,6 +41,12 @@ export const datasources = {
   loki: { type: 'loki', uid: 'loki' },
 } as const satisfies Record<string, DataSourceRef>;
 
+/**
+ * Every value Loki 3.7 gives the structured metadata `detected_level`, most severe first
+ * (grafana/loki pkg/util/constants/levels.go@v3.7.6, LogLevels; OTLP severity 21-24 becomes fatal).
+ */
+export const detectedLevels = ['fatal', 'critical', 'error', 'warn', 'info', 'debug', 'trace', 'unknown'];
+
 /** Every dashboard carries this tag; the dashboards link menu lists them by it. */
 export const TAG = 'mop-sandbox';
 
@@ -351,7 +357,8 @@ export function dashboard(spec: DashboardSpec): Dashboard {
     .uid(spec.uid)
     .description(spec.description)
     .tags([TAG, ...(spec.tags ?? [])])
-    .editable()
+    // The provisioning provider has allowUiUpdates: false, so an edit could never be saved: read-only.
+    .readonly()
     .timezone('browser')
     .time({ from: 'now-1h', to: 'now' })
     .refresh('30s')

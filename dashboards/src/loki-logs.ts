@@ -5,6 +5,7 @@
 import {
   customVariable,
   dashboard,
+  detectedLevels,
   logql,
   logs,
   lokiVariable,
@@ -30,7 +31,7 @@ export const lokiLogs = () =>
     variables: [
       promVariable('instance', 'Loki instance', 'label_values(up{job="loki"}, instance)'),
       lokiVariable('service', 'Service', 'service_name'),
-      customVariable('level', 'Level', ['critical', 'error', 'warn', 'info', 'debug', 'trace', 'unknown']),
+      customVariable('level', 'Level', detectedLevels),
     ],
     items: [
       row('Ingestion'),
@@ -60,11 +61,19 @@ export const lokiLogs = () =>
       }),
       row('Logs'),
       timeseries({
+        title: 'Log volume by service',
+        description: 'Lines per service over time: a flood shows up here before anyone reads a line.',
+        queries: [logql(`sum by (service_name) (count_over_time(${streams} | detected_level=~"$level" [$__auto]))`, '{{service_name}}')],
+        bars: true,
+        stack: true,
+        w: 12,
+      }),
+      timeseries({
         title: 'Log levels over time',
         queries: [logql(`sum by (detected_level) (count_over_time(${streams} | detected_level=~"$level" [$__auto]))`, '{{detected_level}}')],
         bars: true,
         stack: true,
-        w: 16,
+        w: 12,
       }),
       timeseries({
         title: 'Query latency',
@@ -73,7 +82,7 @@ export const lokiLogs = () =>
           prom(quantile(0.99, 'loki_request_duration_seconds', `${loki}, route=~"loki_api_v1_query(_range)?"`, ['route']), 'p99 {{route}}'),
         ],
         unit: 's',
-        w: 8,
+        w: 24,
       }),
       logs({
         title: 'Recent logs',

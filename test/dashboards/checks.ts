@@ -147,6 +147,8 @@ export function checkDatasources(dashboard: Json, provisioned: DatasourceRef[]):
 export interface CatalogEntry {
   type: 'counter' | 'gauge' | 'histogram' | 'summary';
   labels?: string[];
+  /** The exemplar label the source attaches to this histogram's buckets (traceID, trace_id); absent = no exemplars. */
+  exemplars?: string;
 }
 
 /** Labels a query may match on for any metric: target labels, and OTel resource attributes Mimir promotes. */
@@ -205,6 +207,36 @@ export function checkMetrics(dashboard: Json, provisioned: DatasourceRef[], cata
     }
   }
   return problems;
+}
+
+/**
+ * A target that asks for exemplars reads only series that carry them (the catalog's `exemplars`), so no
+ * panel promises exemplar dots that can never appear, and the exemplar label is one Grafana links to Tempo.
+ */
+export function checkExemplars(dashboard: Json, catalog: Map<string, CatalogEntry>, linkedLabels: string[]): string[] {
+  const problems: string[] = [];
+  for (const panel of panelsOf(dashboard)) {
+    for (const target of panel.targets ?? []) {
+      if (target.exemplar !== true || typeof target.expr !== 'string') continue;
+      const where = `panel "${panel.title}" target ${target.refId}`;
+      for (const selector of promqlSelectors(target.expr)) {
+        const entry = selector.metric ? resolveMetric(catalog, selector.metric)?.entry : undefined;
+        if (!entry?.exemplars) problems.push(`${where}: asks for exemplars, but ${selector.metric ?? selector.text} carries none`);
+        else if (!linkedLabels.includes(entry.exemplars)) {
+          problems.push(`${where}: ${selector.metric}'s exemplar label ${entry.exemplars} is not linked to Tempo (${linkedLabels.join(', ')})`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** The exemplar labels config/grafana's Mimir datasource links to a trace (jsonData.exemplarTraceIdDestinations). */
+export function exemplarLinkLabels(grafanaConfigDir: string): string[] {
+  const file = join(grafanaConfigDir, 'provisioning/datasources/datasources.yaml');
+  const doc = parseYaml(readFileSync(file, 'utf8'));
+  const mimir = (doc.datasources ?? []).find((d: Json) => d.uid === 'mimir');
+  return (mimir?.jsonData?.exemplarTraceIdDestinations ?? []).filter((d: Json) => d.datasourceUid === 'tempo').map((d: Json) => d.name);
 }
 
 /** The dashboard JSON, each panel's options and field config, and each target match the SDK's types. */

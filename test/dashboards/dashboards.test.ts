@@ -5,16 +5,19 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dashboards, render } from '../../dashboards/src/index.js';
 import {
   checkDatasources,
+  checkExemplars,
   checkLayout,
   checkMetrics,
   checkPanelsExist,
   checkQuerySyntax,
   checkSchema,
   contractDatasources,
+  exemplarLinkLabels,
   explorePanes,
   flattenCatalog,
   panelsOf,
@@ -138,12 +141,46 @@ describe.each(files)('%s', (file) => {
     expect(checkMetrics(d, contractDatasources, catalog)).toEqual([]);
   });
 
+  it('asks for exemplars only from series that carry them, with a label Grafana links to Tempo', () => {
+    expect(checkExemplars(d, catalog, exemplarLinkLabels(grafanaConfigDir))).toEqual([]);
+  });
+
   it('has every panel the seed lists', () => {
     expect(checkPanelsExist(d, Object.values(seedPanels[file]).flat())).toEqual([]);
   });
 
   it('has unique panel ids on the grid', () => {
     expect(checkLayout(d)).toEqual([]);
+  });
+});
+
+describe('what the provisioning provider promises', () => {
+  const provider = parseYaml(readFileSync(grafanaConfigDir + 'provisioning/dashboards/dashboards.yaml', 'utf8')).providers[0];
+
+  it('a deleted dashboard file removes its dashboard (disableDeletion true would keep an editable copy)', () => {
+    expect(provider.disableDeletion).toBe(false);
+  });
+
+  it.each(files)('%s is read-only, as the provider saves no UI edits', (file) => {
+    expect(provider.allowUiUpdates).toBe(false);
+    expect(committed(file).editable).toBe(false);
+  });
+});
+
+/** Every detected_level Loki 3.7 assigns (grafana/loki pkg/util/constants/levels.go@v3.7.6, LogLevels). */
+const lokiLevels = ['unknown', 'debug', 'info', 'warn', 'error', 'fatal', 'critical', 'trace'];
+
+describe('level variables', () => {
+  const levelVariables = files.flatMap((file) =>
+    committed(file)
+      .templating.list.filter((v: any) => v.name === 'level')
+      .map((v: any) => [file, v] as const),
+  );
+
+  it('exist', () => expect(levelVariables.length).toBeGreaterThan(0));
+
+  it.each(levelVariables)('%s offers every level Loki detects', (_file, v) => {
+    expect(String(v.query).split(',').sort()).toEqual(lokiLevels.slice().sort());
   });
 });
 
@@ -190,9 +227,13 @@ describe('what issue 5 asks of particular panels', () => {
     expect(panel(loki, 'Log levels over time').targets[0].expr).toContain('by (detected_level)');
   });
 
-  it('demo duration panels ask for exemplars', () => {
+  it("demo duration panels show exemplars from Tempo's span metrics, not from the SDK histograms that have none", () => {
     for (const title of ['Duration p95', 'Duration p95 by route']) {
-      expect(panel(demo, title).targets.every((t: any) => t.exemplar === true), title).toBe(true);
+      const targets = panel(demo, title).targets;
+      expect(targets.filter((t: any) => t.exemplar === true).map((t: any) => t.expr), title).toEqual([
+        expect.stringContaining('traces_spanmetrics_latency_bucket{service=~"$service", span_kind="SPAN_KIND_SERVER"}'),
+      ]);
+      expect(panel(demo, title).description, title).toContain('no exemplars');
     }
   });
 
@@ -241,6 +282,17 @@ describe('the checks catch broken dashboards', () => {
       link.url = link.url.replace('%20%7D', '');
     });
     expect(checkQuerySyntax(d, contractDatasources)).toEqual([expect.stringMatching(/link .*Explore tempo.*traceql does not parse/)]);
+  });
+
+  it('exemplars asked of a series that carries none (the demo SDK histograms)', () => {
+    const d = broken((d) => (panel(d, 'Duration p95').targets[0].exemplar = true));
+    expect(checkExemplars(d, catalog, exemplarLinkLabels(grafanaConfigDir))).toEqual([
+      expect.stringContaining('asks for exemplars, but http_server_request_duration_seconds_bucket carries none'),
+    ]);
+    expect(checkExemplars(committed('demo-services.json'), catalog, ['trace_id'])).toEqual([
+      expect.stringContaining('exemplar label traceID is not linked to Tempo'),
+      expect.stringContaining('exemplar label traceID is not linked to Tempo'),
+    ]);
   });
 
   it('a metric that is not in the catalog', () => {
