@@ -6,6 +6,7 @@
 import { register } from 'node:module';
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
@@ -21,6 +22,9 @@ const defaults = resourceFromAttributes({
   'service.namespace': 'mop-demo',
   'service.version': version,
   'deployment.environment': 'local',
+  // One id per process (semconv: a UUID); Mimir's OTLP translator turns it into the `instance` label, which the
+  // dashboards' Instance variable lists.
+  'service.instance.id': randomUUID(),
 });
 
 const sdk = new NodeSDK({

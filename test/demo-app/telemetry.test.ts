@@ -149,6 +149,18 @@ describe('every export', () => {
     expect(metricServices).toEqual(new Set(['storefront', 'orders', 'payments', 'inventory']));
   });
 
+  it('names each service process by service.instance.id (Mimir turns it into the instance label)', async () => {
+    await rx.waitFor(() => rx.metrics.length > 0, 'metrics');
+    const instances = new Map<string, Set<string>>();
+    for (const r of [...rx.spans, ...rx.logs, ...rx.metrics].map((x) => x.resource)) {
+      const id = r['service.instance.id'];
+      expect(typeof id, String(r['service.name'])).toBe('string');
+      instances.set(String(r['service.name']), (instances.get(String(r['service.name'])) ?? new Set()).add(String(id)));
+    }
+    const ids = [...instances.values()].flatMap((s) => [...s]);
+    expect(new Set(ids).size, 'one id per service process').toBe(instances.size);
+  });
+
   it('never traces the exporters themselves', () => {
     const port = new URL(rx.url).port;
     expect(rx.spans.filter((s) => String(s.attributes['server.port']) === port)).toEqual([]);
@@ -187,6 +199,15 @@ describe('metrics', () => {
     }
     // The other direction: nothing exported that a dashboard could not find in the catalog.
     expect([...exported.keys()].filter((n) => !(n in catalog))).toEqual([]);
+  });
+
+  it('attaches exemplars exactly where the catalog says (none: the pinned sdk-metrics 2.12 records none)', async () => {
+    await rx.waitFor(() => rx.metrics.some((m) => m.type === 'histogram' && m.dataPoints.some((p) => p.count! > 0)), 'a histogram with data');
+    const withExemplars = new Set(
+      rx.metrics.filter((m) => m.dataPoints.some((p) => (p.exemplars?.length ?? 0) > 0)).map((m) => prometheusName(m.name, m.unit, promType(m.type, m.isMonotonic))),
+    );
+    const promised = new Set(Object.entries<any>(catalog).filter(([, spec]) => spec.exemplars).map(([name]) => name));
+    expect(withExemplars).toEqual(promised);
   });
 
   it('records request durations in seconds for every service', () => {
