@@ -83,6 +83,7 @@ interface ComposeService {
   network_mode?: string;
   restart: 'no' | 'unless-stopped';
   deploy?: { resources: { limits: { cpus: number; memory: string } } };
+  networks?: Record<string, { aliases: string[] }>;
   labels: Record<string, string>;
 }
 export interface ComposeFile {
@@ -240,6 +241,8 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     svc.restart = c.oneShot ? 'no' : 'unless-stopped';
     // compose v2 applies deploy.resources.limits to plain containers (no swarm); checked on Engine 20.10.
     svc.deploy = { resources: { limits: { cpus: quantityCpus(c.resources.limits.cpu), memory: composeMemory(c.resources.limits.memory) } } };
+    // The same gossip name as the headless Service on Kubernetes; Docker's DNS answers it with every replica.
+    if (c.gossipService) svc.networks = { default: { aliases: [c.gossipService] } };
     svc.labels = labels;
     services[c.name] = svc;
   }

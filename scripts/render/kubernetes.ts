@@ -377,7 +377,7 @@ function services(c: Component, ctx: BuildContext): Service[] {
   const selector = labelsFor(c.name);
   const all: ServicePort[] = c.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: 'TCP' }));
   const out: Service[] = [
-    // The in-cluster name: the same short name as in compose, every port (gossip included, for memberlist joins).
+    // The in-cluster name: the same short name as in compose, every port (gossip joins go through <name>-gossip).
     { apiVersion: 'v1', kind: 'Service', metadata: meta(c.name, ns, c.name), spec: { type: 'ClusterIP', selector, ports: all } },
   ];
   const published = stack.published.filter((p) => p.component === c.name);
@@ -391,6 +391,22 @@ function services(c: Component, ctx: BuildContext): Service[] {
         type: 'NodePort',
         selector,
         ports: published.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, nodePort: nodePorts.get(nodePortKey(p))!, protocol: 'TCP' })),
+      },
+    });
+  }
+  const gossip = c.ports.find((p) => p.protocol === 'gossip');
+  if (c.gossipService && gossip) {
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(c.gossipService, ns, c.name),
+      // Headless (DNS lists every pod) and listing pods before they are ready: replicas that start together must
+      // find each other to form one ring, and only a member of the ring becomes ready.
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector,
+        ports: [{ name: gossip.name, port: gossip.port, targetPort: gossip.name, protocol: 'TCP' }],
       },
     });
   }
@@ -451,7 +467,8 @@ function workload(c: Component, ctx: BuildContext, configMapData: Record<string,
         kind: 'StatefulSet',
         metadata,
         spec: {
-          serviceName: c.name,
+          // The governing Service: headless for ring members, so each pod also gets a stable DNS name.
+          serviceName: c.gossipService ?? c.name,
           replicas: c.replicas,
           // Rings (memberlist) need no ordered start; parallel start makes a cold `up` faster.
           podManagementPolicy: 'Parallel',

@@ -3,6 +3,7 @@
  * user, dependencies, config files, environment and resources. Renderers, runtimes and commands read it.
  */
 import { images, imageRef, type ImageKey, type ImagePin } from './versions.js';
+import { quantityBytes } from './quantities.js';
 import { fallbackResources, profiles, type Profile, type ProfileName, type ResourceSpec, type ScaledComponent } from './profiles.js';
 
 export type RuntimeName = 'compose' | 'kind';
@@ -124,6 +125,11 @@ export interface Component {
   hostPid?: boolean;
   /** Runs once and exits (bucket creation). */
   oneShot?: boolean;
+  /**
+   * The name replicas find each other by for memberlist gossip: a compose network alias and, on Kubernetes,
+   * a headless Service that lists every pod, ready or not (replicas must join before they can be ready).
+   */
+  gossipService?: string;
 }
 
 /** A named port of a component: `{ name: 'loki', port: 'http' }`. */
@@ -233,6 +239,23 @@ export const ports = {
   demo: { http: 8090, control: 8099 },
   obi: { metrics: 6060 },
 } as const;
+
+/**
+ * Copies of each series (Mimir) or stream (Loki) the ring keeps. Writes need a quorum of floor(RF/2)+1 and
+ * reads ask the same quorum, so RF 3 on 3 or more replicas keeps both working while one pod restarts; with
+ * fewer replicas only RF 1 can work (RF 2 on 2 replicas needs both for every write).
+ */
+export function ringReplicationFactor(replicas: number): number {
+  return replicas >= 3 ? 3 : 1;
+}
+
+/**
+ * GOMEMLIMIT for a Go component: 80% of its memory limit, so the runtime collects garbage harder before the
+ * kernel's OOM killer (the same share Tempo's automemlimit uses), leaving room for non-heap memory.
+ */
+export function goMemLimit(limit: string): string {
+  return `${Math.floor((quantityBytes(limit) * 0.8) / 2 ** 20)}MiB`;
+}
 
 function pin(key: ImageKey): ImagePin {
   return images[key];
@@ -446,6 +469,11 @@ export function buildStack(opts: StackOptions = {}): Stack {
   const toStore: PortRef[] = store === 'external' ? [] : [{ name: 'store', port: 's3' }];
   const tenancyEnv = { MOP_MULTITENANCY_ENABLED: String(multitenancy), MOP_TENANT: tenant };
   const afterBuckets: Dependency[] = [{ name: 'buckets', condition: 'completed' }];
+  // Mimir and Loki: ring replication from the profile's replica count, and a Go memory limit inside the container's.
+  const ringEnv = (name: 'mimir' | 'loki'): Record<string, string> => ({
+    RING_REPLICATION_FACTOR: String(ringReplicationFactor(profile.replicas[name])),
+    GOMEMLIMIT: goMemLimit((profile.resources[name] ?? fallbackResources).limits.memory),
+  });
 
   const defs: Omit<Component, 'resources' | 'replicas'>[] = [];
   if (store !== 'external') defs.push(storeComponent(store, { console: opts.storeConsole ?? false, backendUsers }));
@@ -492,8 +520,9 @@ export function buildStack(opts: StackOptions = {}): Stack {
       dependsOn: afterBuckets,
       configFiles: [{ source: 'mimir/mimir.yaml', target: '/etc/mimir/mimir.yaml' }],
       talksTo: [...toStore],
-      env: { ...withS3('mimir'), ...tenancyEnv },
+      env: { ...withS3('mimir'), ...tenancyEnv, ...ringEnv('mimir') },
       workload: 'StatefulSet',
+      gossipService: 'mimir-gossip',
     },
     {
       name: 'loki',
@@ -512,8 +541,9 @@ export function buildStack(opts: StackOptions = {}): Stack {
       dependsOn: afterBuckets,
       configFiles: [{ source: 'loki/loki.yaml', target: '/etc/loki/loki.yaml' }],
       talksTo: [...toStore],
-      env: { ...withS3('loki'), ...tenancyEnv },
+      env: { ...withS3('loki'), ...tenancyEnv, ...ringEnv('loki') },
       workload: 'StatefulSet',
+      gossipService: 'loki-gossip',
     },
     {
       name: 'alloy',
@@ -559,6 +589,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
         { source: 'alloy/logs-kubernetes.alloy', target: '/etc/alloy/logs-kubernetes.alloy', runtimes: ['kind'] },
         // Which containers or pods are discovered: this stack's own (default), or everything (collectAllLogs).
         ...logDiscoveryFiles(collectAllLogs),
+        { source: 'alloy/stack-compose.alloy', target: '/etc/alloy/stack-compose.alloy', runtimes: ['compose'] },
+        { source: 'alloy/stack-kubernetes.alloy', target: '/etc/alloy/stack-kubernetes.alloy', runtimes: ['kind'] },
       ],
       // Scrapes every component's metrics (config.alloy) and pushes into the backends.
       talksTo: [
@@ -569,7 +601,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
         { name: 'grafana', port: 'http' },
         ...(store === 'minio' ? toStore : []),
       ],
-      // MOP_STORE picks the object store scrape in config.alloy (only the MinIO line is scraped).
+      // MOP_STORE picks the object store scrape in stack-*.alloy (only the MinIO line is scraped).
       env: { ...tenancyEnv, MOP_STORE: store, [stackIdEnv]: defaultStackId },
       workload: 'Deployment',
       collectsLogs: true,
@@ -604,9 +636,23 @@ export function buildStack(opts: StackOptions = {}): Stack {
         GF_SECURITY_ADMIN_PASSWORD: { secret: 'GRAFANA_ADMIN_PASSWORD' },
         GF_AUTH_ANONYMOUS_ENABLED: String(profile.grafanaAnonymousViewer),
         GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+        // Every correlation (exemplar → trace, log line → trace, trace → logs/metrics, trace ids in tables,
+        // the dashboards' "Logs of"/"Traces of" links) is an internal link into Explore, which Grafana hides
+        // from a user without datasources:explore. OSS grants that to Editor, and to Viewer only with
+        // viewers_can_edit (pkg/api/accesscontrol.go, fixed:datasources:explorer; deprecated, still honoured).
+        // It is the narrowest switch OSS has: per-role RBAC grants are Enterprise-only, and Editor would also
+        // allow saving dashboards and managing alerts. Viewers already query every datasource
+        // (fixed:datasources:reader), and allowUiUpdates: false keeps dashboard edits unsaveable. prod has no
+        // anonymous access and keeps the default.
+        GF_USERS_VIEWERS_CAN_EDIT: String(profile.grafanaAnonymousViewer),
         GF_USERS_ALLOW_SIGN_UP: 'false',
         GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+        // Only read when preinstall is enabled (pkg/setting/setting_plugins.go); kept as a second guard.
         GF_PLUGINS_PREINSTALL_AUTO_UPDATE: 'false',
+        // No calls to grafana.com or gravatar.com at start or per page (they only time out offline);
+        // plugin signatures are checked against the key built into Grafana.
+        GF_PLUGINS_PUBLIC_KEY_RETRIEVAL_DISABLED: 'true',
+        GF_SECURITY_DISABLE_GRAVATAR: 'true',
         GF_ANALYTICS_REPORTING_ENABLED: 'false',
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
         GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',

@@ -1,7 +1,9 @@
 /**
  * Environments: the seed's `_config` (namespace, domain, replicas, requests and limits) per profile.
  * default is the seed verbatim; dev is lighter for small laptops; prod points at an external S3 and scales
- * what scales (Alloy clusters; Mimir and Loki join a memberlist ring through their own Service).
+ * what scales: Alloy clusters, and Mimir and Loki run three replicas each on a memberlist ring with
+ * replication factor 3 (model.ts ringReplicationFactor), so writes and queries keep working while any one
+ * of their pods restarts. Tempo (monolithic, one replica by upstream guidance) and Grafana stay single.
  */
 export type ProfileName = 'default' | 'dev' | 'prod';
 export const profileNames: ProfileName[] = ['default', 'dev', 'prod'];
@@ -98,7 +100,7 @@ export const profiles: Record<ProfileName, Profile> = {
     name: 'prod',
     namespace: 'mop-system',
     domain: 'observability.local',
-    replicas: { alloy: 3, tempo: 1, mimir: 2, loki: 2, grafana: 1 },
+    replicas: { alloy: 3, tempo: 1, mimir: 3, loki: 3, grafana: 1 },
     resources: {
       ...seedResources,
       alloy: r('512Mi', '250m', '1Gi', '1000m'),

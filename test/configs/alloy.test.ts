@@ -38,6 +38,8 @@ describe('Alloy syntax (our lezer grammar)', () => {
       'discovery-kubernetes-stack.alloy',
       'logs-docker.alloy',
       'logs-kubernetes.alloy',
+      'stack-compose.alloy',
+      'stack-kubernetes.alloy',
     ]);
   });
 
@@ -136,6 +138,7 @@ describe.skipIf(!sharedAvailable)('Alloy components (../shared/reference)', () =
     checkAlloy(
       [
         { name: 'config.alloy', parsed: parsed.get('config.alloy')! },
+        { name: 'stack-compose.alloy', parsed: parsed.get('stack-compose.alloy')! },
         { name: 'case.alloy', parsed: parseAlloy(text) },
         ...extra.map((t, i) => ({ name: `extra${i}.alloy`, parsed: parseAlloy(t) })),
       ],

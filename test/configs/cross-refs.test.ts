@@ -161,11 +161,11 @@ function endpointsIn(source: string, env: Record<string, string>): Endpoint[] {
   return strings.map(endpointIn).filter((e): e is Endpoint => e !== undefined && !listenHosts.has(e.host));
 }
 
-/** The keep rule of config.alloy's discovery.relabel "stack": whether the store target survives for a MOP_STORE value. */
+/** The keep rule of stack-compose.alloy's discovery.relabel "stack": whether the store target survives for a MOP_STORE value. */
 function alloyKeepsStoreTarget(storeKind: string): boolean {
-  const f = parseAlloy(readConfig('alloy/config.alloy'));
+  const f = parseAlloy(readConfig('alloy/stack-compose.alloy'));
   const relabel = f.blocks.find((b) => b.name === 'discovery.relabel' && b.label === 'stack');
-  if (!relabel) throw new Error('config.alloy has no discovery.relabel "stack"');
+  if (!relabel) throw new Error('stack-compose.alloy has no discovery.relabel "stack"');
   const rules = relabel.blocks.filter((b) => b.name === 'rule');
   const keep = rules.find((r) => r.attributes.find((a) => a.name === 'action')?.strings[0] === 'keep');
   if (!keep) throw new Error('discovery.relabel "stack" has no keep rule');
@@ -208,8 +208,12 @@ describe('environment variables', () => {
       'MOP_MULTITENANCY_ENABLED', 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_INSECURE', 'S3_REGION', 'S3_SECRET_ACCESS_KEY',
     ]);
     expect(envVarsIn('grafana/provisioning/datasources/datasources.yaml')).toEqual(['MOP_TENANT']);
-    expect(envVarsIn('alloy/config.alloy')).toEqual(['MOP_STORE', 'MOP_TENANT']);
+    expect(envVarsIn('alloy/config.alloy')).toEqual(['MOP_TENANT']);
     expect(envVarsIn('alloy/discovery-docker-stack.alloy')).toEqual(['MOP_STACK_ID']);
+    expect(envVarsIn('alloy/stack-compose.alloy')).toEqual(['MOP_STORE']);
+    expect(envVarsIn('alloy/stack-kubernetes.alloy')).toEqual(['MOP_STORE']);
+    expect(envVarsIn('mimir/mimir.yaml')).toEqual(expect.arrayContaining(['RING_REPLICATION_FACTOR']));
+    expect(envVarsIn('loki/loki.yaml')).toEqual(expect.arrayContaining(['RING_REPLICATION_FACTOR']));
   });
 
   for (const opts of variants) {
@@ -280,7 +284,13 @@ describe('endpoints', () => {
             expect(`${e.host}:${e.port}`, where).toBe(stack.s3.endpoint);
             continue;
           }
-          if (source === 'alloy/config.alloy' && e.host === 'store' && !alloyKeepsStoreTarget(stack.store)) continue;
+          if (source === 'alloy/stack-compose.alloy' && e.host === 'store' && !alloyKeepsStoreTarget(stack.store)) continue;
+          // A gossip name (compose alias, headless Service) reaches its component's gossip port only.
+          const gossiping = stack.components.find((c) => c.gossipService === e.host);
+          if (gossiping) {
+            expect(gossiping.ports.filter((p) => p.protocol === 'gossip').map((p) => p.port), `${where}: not the gossip port`).toContain(e.port);
+            continue;
+          }
           const target = components.get(e.host);
           expect(target, `${where}: no component ${e.host}`).toBeDefined();
           expect(target!.ports.map((p) => p.port), `${where}: ${e.host} has no port ${e.port}`).toContain(e.port);
@@ -294,7 +304,7 @@ describe('endpoints', () => {
     const stack = buildStack();
     const byFile = owners(stack);
     const named = new Set(configFiles.filter((s) => byFile.has(s)).flatMap((s) => endpointsIn(s, envOf(byFile.get(s)!)).map((e) => `${e.host}:${e.port}`)));
-    for (const e of ['tempo:4317', 'tempo:3200', 'mimir:8080', 'mimir:7946', 'loki:3100', 'loki:7946', 'grafana:3000', 'store:9000']) {
+    for (const e of ['tempo:4317', 'tempo:3200', 'mimir:8080', 'mimir-gossip:7946', 'loki:3100', 'loki-gossip:7946', 'grafana:3000', 'store:9000']) {
       expect(named).toContain(e);
     }
   });

@@ -152,7 +152,7 @@ describe('Kubernetes renderer', () => {
       }
     }
     expect(find(objs, 'StatefulSet', 'store')).toBeUndefined();
-    expect(find(objs, 'StatefulSet', 'mimir').spec.replicas).toBe(2);
+    expect(find(objs, 'StatefulSet', 'mimir').spec.replicas).toBe(3);
     // External S3 over TLS: the init container waits with https.
     const init = find(objs, 'StatefulSet', 'mimir').spec.template.spec.initContainers[0];
     expect(init.args[0]).toContain('"$S3_URL"');
@@ -199,7 +199,7 @@ describe('Kubernetes renderer', () => {
     const stack = buildStack();
     const objs = kubernetesObjects(stack);
     const alloy = find(objs, 'ConfigMap', 'alloy-config');
-    expect(Object.keys(alloy.data).sort()).toEqual(['config.alloy', 'discovery-kubernetes-stack.alloy', 'logs-kubernetes.alloy']);
+    expect(Object.keys(alloy.data).sort()).toEqual(['config.alloy', 'discovery-kubernetes-stack.alloy', 'logs-kubernetes.alloy', 'stack-kubernetes.alloy']);
     const mounts = find(objs, 'Deployment', 'alloy').spec.template.spec.containers[0].volumeMounts;
     expect(mounts).toContainEqual({ name: 'config', mountPath: '/etc/alloy/logs-kubernetes.alloy', subPath: 'logs-kubernetes.alloy', readOnly: true });
     const grafana = find(objs, 'Deployment', 'grafana').spec.template.spec;
