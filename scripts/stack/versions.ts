@@ -19,6 +19,11 @@ export interface ImagePin {
   noDigest?: string;
   /** Why this tag and not a newer one. */
   reason: string;
+  /**
+   * The upstream config key tree (../shared/reference) the component's config is checked against, when the
+   * pinned patch release has no tree of its own; the reason says why that tree holds for this tag.
+   */
+  keyTree?: string;
 }
 
 const PIN_REVIEW = 'shared/reviews/review-pins-2026-11-29.md';
@@ -30,7 +35,7 @@ export const images = {
     digest: 'sha256:3fd54ae1214669f8355f065ec9f6445d5279a3d77095ab048ca045685272429b',
     digestSource: `${PIN_REVIEW} §1: the same digest pinned for grafana/grafana:13.2.0 by two unrelated repositories [3P]`,
     reason:
-      'Newest Grafana with upstream evidence [S docker-otel-lgtm v0.31.0 Dockerfile]. grafana/grafana (not -oss: frozen at 12.4). 13.2.1+ only seen in third-party pins.',
+      'grafana/docker-otel-lgtm main@155e1863 (2026-08-21, Renovate "update dependency grafana to v13.2.0") [S], after its v0.31.0 tag, which still has 13.1.3; pinned by digest sha256:3fd54ae1… by two unrelated repositories [3P]. grafana/grafana, not grafana-oss (no images from 12.4 on). 13.2.1+ only seen in third-party pins.',
   },
   tempo: {
     repository: 'grafana/tempo',
@@ -41,18 +46,21 @@ export const images = {
   },
   loki: {
     repository: 'grafana/loki',
-    tag: '3.7.6',
-    digest: 'sha256:efd47c67f9bac88ca29bcf8cb997d9ab29d1848bd0aff579282295542a745952',
-    digestSource: `${PIN_REVIEW} §3: multi-platform digest of grafana/loki:3.7.6, checked with docker buildx imagetools inspect on 2026-08-23 [3P]`,
+    tag: '3.7.7',
+    noDigest: `${PIN_REVIEW} covers grafana/loki:3.7.6; grafana/loki:3.7.7 (issue 11 moved the tag) has no digest reviewed under this rule yet`,
     reason:
-      'Tag v3.7.6 read upstream [S]; matches shared/reference/loki-3.7.6.json. Stay on 3.7.x: main heads to Loki 4.0 with renamed S3 keys.',
+      'Newest 3.7 patch: v3.7.7 released 2026-08-27, grafana/loki:3.7.7@sha256:d70e4659… pinned by third parties [3P]. Stay on 3.7.x: main heads to Loki 4.0 with renamed S3 keys.',
+    keyTree:
+      'loki-3.7.6.json: release-3.7.x after v3.7.6 (grafana/loki, 35 commits to 2026-08-22) changes no config key: docs/sources/shared/configuration.md is unchanged and no Go yaml tag changed; only security dependency updates and docs [S].',
   },
   mimir: {
     repository: 'grafana/mimir',
-    tag: '3.0.2',
-    noDigest: `${PIN_REVIEW} §4 found no third-party pin of grafana/mimir:3.0.2 at all, and a search of public repositories for a digest of it found none`,
+    tag: '3.0.6',
+    noDigest: `${PIN_REVIEW} covers grafana/mimir:3.0.2; grafana/mimir:3.0.6 (issue 11 moved the tag) has no digest reviewed under this rule yet`,
     reason:
-      'The newest release whose full config tree we can check (shared/reference/mimir-3.0.2.json). 3.1.1 is newer [D changelog] but its added/removed keys cannot be verified here; bump together with the key tree.',
+      'A maintained 3.0 patch: 3.0.2 lacks the Go security fixes of later 3.0.x releases (each 3.0.x patch is a Go/dependency CVE backport, e.g. 3.0.2 itself: "Update to Go v1.25.5 to address CVE-2025-61729" [S CHANGELOG]). grafana/mimir:3.0.6 pinned by independent third parties [3P]; 3.0.7/3.0.8 only referenced by PR number. 3.1/3.2 add and remove keys no tree here covers.',
+    keyTree:
+      'mimir-3.0.2.json: the newest Mimir tree (config-descriptor.json at mimir-3.0.2); ../shared/reference/README.md: "Pin Mimir 3.0.x to match it exactly" (patch releases carry fixes, not config keys).',
   },
   alloy: {
     repository: 'grafana/alloy',
@@ -68,27 +76,30 @@ export const images = {
     noDigest: `${PIN_REVIEW} §6 cites uses of otel/ebpf-instrument:v0.11.0 by tag only; a search of public repositories found no digest pinned for it`,
     reason: 'Pinned by docker-otel-lgtm v0.31.0 [S]; Config v1 env vars used here are documented for it. v1.0.0 only seen third-party.',
   },
-  /** The MinIO line: Silo, Pigsty's maintained MinIO fork, published as pgsty/minio (same CLI and on-disk format). */
+  /**
+   * The MinIO line: Silo, Pigsty's maintained MinIO fork (same S3 API, MINIO_* settings and on-disk format). Renamed from
+   * pgsty/minio to pgsty/silo on 2026-08-06; pgsty/minio is frozen and gets no fixes.
+   */
   minio: {
-    repository: 'pgsty/minio',
-    tag: 'RELEASE.2026-03-14T12-00-00Z',
-    noDigest: `no digest of pgsty/minio:RELEASE.2026-03-14T12-00-00Z: ${PIN_REVIEW} §7 mentions a third-party digest pin of pgsty/minio without saying which tag, and the pgsty/minio digests found in public repositories belong to other tags (b6bfe723… is RELEASE.2026-08-04T00-00-00Z)`,
+    repository: 'pgsty/silo',
+    tag: 'RELEASE.2026-09-16T00-00-00Z',
+    noDigest: `${PIN_REVIEW} covers pgsty/minio:RELEASE.2026-03-14T12-00-00Z; pgsty/silo:RELEASE.2026-09-16T00-00-00Z (issue 11 moved the tag) has no digest reviewed under this rule yet`,
     reason:
-      "The MinIO community image is no longer published (Docker Hub repos deleted 2026-09). Loki's Helm chart 7.3.0 switched to exactly this image to fix an unpatched MinIO CVE [S grafana/loki production/helm/loki/CHANGELOG.md].",
+      'The MinIO community image is no longer published (Docker Hub repositories deleted 2026-09). Silo ships fixes only as pgsty/silo (.github/workflows/docker-release.yml pushes pgsty/silo:<RELEASE tag>, amd64 and arm64 [S pgsty/silo]); this release fixes CVE-2026-40344 and CVE-2026-41145 and is pinned by digest by third parties (sha256:635197cb…) with `server /data --console-address :9001` and /minio/health/* [3P]. The entrypoint still accepts `server …` and MINIO_ROOT_USER/PASSWORD [S pgsty/silo docs/upgrade/single-node-from-archived-minio.md, Dockerfile.goreleaser].',
   },
   mc: {
     repository: 'pgsty/mc',
     tag: 'RELEASE.2026-03-13T08-57-32Z',
     noDigest: `${PIN_REVIEW} §8 cites pgsty/mc:RELEASE.2026-03-13T08-57-32Z by tag only; the pgsty/mc digests found in public repositories belong to other tags (cfc83108… is RELEASE.2026-09-16T00-00-00Z)`,
-    reason: 'The client paired with pgsty/minio in the Loki Helm chart 7.3.0 [S]; used by the one-shot bucket job.',
+    reason:
+      'The client Loki\'s Helm chart pairs with the pgsty images since chart 7.0.0 (commit 733fb71202) [S]; not renamed. The image has /bin/sh (ubi9-micro base), which the one-shot bucket job runs.',
   },
   seaweedfs: {
     repository: 'chrislusf/seaweedfs',
-    tag: '4.43',
-    digest: 'sha256:4d5118c198a6b9c0470c04b1822a0671459301625d995d1764c352bb553b3160',
-    digestSource: `${PIN_REVIEW} §9: pinned for chrislusf/seaweedfs:4.43 by several independent scripts [3P]`,
+    tag: '4.44',
+    noDigest: `${PIN_REVIEW} covers chrislusf/seaweedfs:4.43; chrislusf/seaweedfs:4.44 (issue 11 moved the tag) has no digest reviewed under this rule yet`,
     reason:
-      "Apache-2.0 S3 store recommended by the Tempo 3 docs for local testing [S tempo s3.md@v3.0.3]. Tag 4.43 (2026-08-21) read upstream [S seaweedfs/seaweedfs@4.43: weed/command/mini.go has every flag the model passes; .github/workflows/container_release_unified.yml copies each release tag to Docker Hub as chrislusf/seaweedfs:<tag>]; pinned by digest by third parties as chrislusf/seaweedfs:4.43@sha256:4d5118c198a6b9c0470c04b1822a0671459301625d995d1764c352bb553b3160 [3P]. Newer 4.44-4.48 only seen third-party.",
+      "Apache-2.0 S3 store recommended by the Tempo 3 docs for local testing [S tempo s3.md@v3.0.3]. Tag 4.44 (2026-08-22) read upstream [S seaweedfs/seaweedfs@4.44: weed/command/mini.go has every flag the model passes, unchanged since 4.43; weed/s3api/auth_credentials.go still reads AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; container_release_unified.yml copies each release tag to Docker Hub as chrislusf/seaweedfs:<tag>]. 4.45-4.48 only seen third-party, their flags unread.",
   },
   /** Node image for the kind runtime (kind create cluster --image); tag and digest from the kind v0.33.0 release notes. */
   kindNode: {
@@ -102,10 +113,10 @@ export const images = {
   /** Base image of the demo app, built locally. */
   node: {
     repository: 'node',
-    tag: '20.20.2-bookworm-slim',
-    digest: 'sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0',
-    digestSource: `${PIN_REVIEW} §10: pinned for node:20.20.2-bookworm-slim by many repositories [3P]`,
-    reason: 'Same Node major and minor as the supported runtime (engines >=20.19); slim Debian 12 base.',
+    tag: '24.19.0-trixie-slim',
+    reason:
+      'Node 24, the Active LTS (supported to 2028-04-30), on Debian 13: nodejs/docker-node@f27d936f 24/trixie-slim/Dockerfile has NODE_VERSION=24.19.0 [S]. Node 20 reached end of life on 2026-04-30 and its last image (20.20.2) is never rebuilt. Only the demo image runs on it: the CLI keeps supporting the Node its package.json declares (engines >=20.19).',
+    noDigest: `${PIN_REVIEW} covers node:20.20.2-bookworm-slim; node:24.19.0-trixie-slim (issue 11 moved the tag) has no digest reviewed under this rule yet`,
   },
 } as const satisfies Record<string, ImagePin>;
 

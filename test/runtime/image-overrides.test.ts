@@ -31,7 +31,7 @@ describe('image overrides reach the compose file (mirrors, air-gapped rooms, pin
     const i = images({ MOP_SETTINGS: file, MOP_IMAGE_LOKI: 'env/loki:2' });
     expect(i.tempo).toBe(`tempo@sha256:${'a'.repeat(64)}`);
     expect(i.loki).toBe('env/loki:2');
-    expect(i.mimir).toBe('mirror.local/grafana/mimir:3.0.2');
+    expect(i.mimir).toBe(`mirror.local/${imageRef(pins.mimir)}`);
   });
 
   it('an overridden demo image replaces the local build', () => {
