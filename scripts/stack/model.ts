@@ -2,7 +2,7 @@
  * The stack model: the only place that knows a component's image, ports, health check, data directory,
  * user, dependencies, config files, environment and resources. Renderers, runtimes and commands read it.
  */
-import { images, imageRef, type ImageKey, type ImagePin } from './versions.js';
+import { grafanaPlugins, images, imageRef, type ImageKey, type ImagePin } from './versions.js';
 import { quantityBytes } from './quantities.js';
 import { fallbackResources, profiles, type Profile, type ProfileName, type ResourceSpec, type ScaledComponent } from './profiles.js';
 
@@ -256,6 +256,9 @@ export function ringReplicationFactor(replicas: number): number {
 export function goMemLimit(limit: string): string {
   return `${Math.floor((quantityBytes(limit) * 0.8) / 2 ** 20)}MiB`;
 }
+
+/** Grafana's start script (config/grafana/start.sh), outside the provisioning folders Grafana reads. */
+const GRAFANA_START = '/etc/mop/grafana/start.sh';
 
 function pin(key: ImageKey): ImagePin {
   return images[key];
@@ -610,6 +613,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
       name: 'grafana',
       title: 'Grafana',
       image: imageRef(pin('grafana')),
+      // Installs the pinned Drilldown apps when missing, then runs the image's /run.sh (see the script).
+      entrypoint: ['/bin/sh', GRAFANA_START],
       args: [],
       ports: [{ name: 'http', port: ports.grafana.http, publish: true, protocol: 'http', description: 'web UI' }],
       readiness: { port: ports.grafana.http, path: '/api/health' },
@@ -630,6 +635,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
       configFiles: [
         { source: 'grafana/provisioning/datasources/datasources.yaml', target: '/etc/grafana/provisioning/datasources/datasources.yaml' },
         { source: 'grafana/provisioning/dashboards/dashboards.yaml', target: '/etc/grafana/provisioning/dashboards/dashboards.yaml' },
+        { source: 'grafana/start.sh', target: GRAFANA_START },
       ],
       env: {
         GF_SECURITY_ADMIN_USER: 'admin',
@@ -662,6 +668,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
         // a request naming another host (a DNS-rebinding page) is redirected to the real origin, which the page
         // cannot read. /api/health and /healthz are exempt [S grafana pkg/api/http_server.go addMiddlewaresAndStaticRoutes].
         GF_SERVER_ENFORCE_DOMAIN: 'true',
+        MOP_GRAFANA_PLUGINS: grafanaPlugins.map((p) => `${p.id}@${p.version}`).join(' '),
         ...tenancyEnv,
       },
       workload: 'Deployment',

@@ -122,6 +122,34 @@ export const images = {
 
 export type ImageKey = keyof typeof images;
 
+export interface PluginPin {
+  id: string;
+  version: string;
+  reason: string;
+}
+
+/**
+ * Grafana app plugins installed at Grafana's start (config/grafana/start.sh), not through Grafana's preinstall,
+ * which would also replace the bundled datasources. Each needs Grafana >= 12.2.5 (plugin.json grafanaDependency).
+ */
+export const grafanaPlugins: PluginPin[] = [
+  {
+    id: 'grafana-lokiexplore-app',
+    version: '2.5.2',
+    reason: 'Logs Drilldown (uses Loki patterns and detected_level). 2.5.2 installed together with Grafana 13 by third parties [3P]; grafana/logs-drilldown src/plugin.json: autoEnabled, grafanaDependency >=12.2.5 [S].',
+  },
+  {
+    id: 'grafana-exploretraces-app',
+    version: '2.2.0',
+    reason: 'Traces Drilldown. 2.2.0 in the same third-party Grafana 13 plugin list as Logs Drilldown 2.5.2 [3P].',
+  },
+  {
+    id: 'grafana-metricsdrilldown-app',
+    version: '2.5.1',
+    reason: 'Metrics Drilldown. 2.5.1 in the same third-party Grafana 13 plugin list as Logs Drilldown 2.5.2 [3P].',
+  },
+];
+
 /** `repository:tag@digest`, or `repository:tag` for a pin without digest evidence. */
 export function imageRef(pin: ImagePin): string {
   return `${pin.repository}:${pin.tag}${pin.digest ? `@${pin.digest}` : ''}`;

@@ -65,9 +65,11 @@ function owners(stack: Stack): Map<string, Component> {
   return map;
 }
 
-type Syntax = 'expand-env' | 'grafana' | 'alloy';
+type Syntax = 'expand-env' | 'grafana' | 'alloy' | 'shell';
 function syntaxOf(source: string): Syntax {
   if (source.endsWith('.alloy')) return 'alloy';
+  // A start script: reads only optional variables (each with a default) and names no endpoint; its own test covers it.
+  if (source.endsWith('.sh')) return 'shell';
   if (source.startsWith('grafana/')) return 'grafana';
   return 'expand-env';
 }
@@ -82,6 +84,7 @@ function envVarsIn(source: string): string[] {
   const text = readConfig(source);
   const syntax = syntaxOf(source);
   const names = new Set<string>();
+  if (syntax === 'shell') return [];
   if (syntax === 'alloy') {
     const walk = (b: AlloyBlock) => {
       for (const a of b.attributes) for (const c of a.calls) if (c.name === 'sys.env' || c.name === 'env') c.stringArgs.forEach((n) => names.add(n));
@@ -156,6 +159,7 @@ function alloyStrings(text: string): string[] {
 
 /** Every host:port a config names once its placeholders are filled in, listen addresses left out. */
 function endpointsIn(source: string, env: Record<string, string>): Endpoint[] {
+  if (syntaxOf(source) === 'shell') return [];
   const text = expand(source, env);
   const strings = syntaxOf(source) === 'alloy' ? alloyStrings(text) : stringsOf(parseYaml(text));
   return strings.map(endpointIn).filter((e): e is Endpoint => e !== undefined && !listenHosts.has(e.host));

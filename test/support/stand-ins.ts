@@ -7,7 +7,8 @@
  * data directory (so tests can see data survive `down`/`up`), waits STANDIN_READY_DELAY seconds, then serves the
  * model's readiness path on every container port of the component with busybox httpd. It also provides what the
  * model's health checks and the bucket job call: `/tempo -health`, `/usr/bin/loki -health`, `bash -c ...` (Alloy),
- * `wget` (Grafana), `mc alias set` / `mc mb` / `mc admin ...` (the bucket job) and `stat` / `chown` (the ownership step).
+ * `wget` (Grafana), `mc alias set` / `mc mb` / `mc admin ...` (the bucket job) and `stat` / `chown` (the ownership step), and the
+ * Grafana image's `/run.sh`, which Grafana's start script runs.
  *
  * Behaviours (baked into the image as ENV, because the compose file must stay the real one):
  *   readyDelay  seconds before the readiness endpoint answers 200
@@ -37,6 +38,8 @@ const applets = [
   'env', 'kill', 'ps', 'hostname', 'nc', 'true', 'false', 'head', 'tail', 'tr', 'wc', 'sed', 'seq', 'rm', 'uname',
   // The compose ownership step (data-owner) runs `stat -c %u:%g` and `chown -R` in the bucket job's image.
   'stat', 'chown',
+  // Grafana's start script (config/grafana/start.sh) stages a plugin install with mktemp and mv.
+  'mktemp', 'mv',
 ];
 
 const entrypoint = `#!/bin/sh
@@ -115,6 +118,9 @@ function rootfsFiles(stack: Stack): { files: Record<string, { content: string; m
     'usr/bin/loki': { content: binaryStub, mode: 0o755 },
     'bin/bash': { content: bashStub, mode: 0o755 },
     'bin/mc': { content: mcStub, mode: 0o755 },
+    // The Grafana image's entrypoint, which config/grafana/start.sh hands over to (with no grafana cli here, it
+    // starts without the Drilldown apps, as it would offline).
+    'run.sh': { content: '#!/bin/sh\nexec /standin "$@"\n', mode: 0o755 },
   };
   for (const c of stack.components) if (c.readiness) files[`www/ready${c.readiness.path}`] = { content: 'ok\n', mode: 0o644 };
   files['www/empty/.keep'] = { content: '', mode: 0o644 };
