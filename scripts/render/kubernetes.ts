@@ -467,8 +467,8 @@ function workload(c: Component, ctx: BuildContext, configMapData: Record<string,
         kind: 'StatefulSet',
         metadata,
         spec: {
-          // The governing Service: headless for ring members, so each pod also gets a stable DNS name.
-          serviceName: c.gossipService ?? c.name,
+          // The governing Service: the headless one of ring or cluster members, so each pod gets a stable DNS name.
+          serviceName: c.gossipService ?? peerServices(c)[0]?.name ?? c.name,
           replicas: c.replicas,
           // Rings (memberlist) need no ordered start; parallel start makes a cold `up` faster.
           podManagementPolicy: 'Parallel',

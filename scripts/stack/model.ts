@@ -606,7 +606,9 @@ export function buildStack(opts: StackOptions = {}): Stack {
       ],
       // MOP_STORE picks the object store scrape in stack-*.alloy (only the MinIO line is scraped).
       env: { ...tenancyEnv, MOP_STORE: store, [stackIdEnv]: defaultStackId },
-      workload: 'Deployment',
+      // A StatefulSet on Kubernetes: each replica keeps its data directory (log read positions, WAL) on its own
+      // volume, so a restarted replica goes on where it stopped instead of re-reading every container log.
+      workload: 'StatefulSet',
       collectsLogs: true,
     },
     {

@@ -120,8 +120,12 @@ describe('Kubernetes renderer', () => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(tempo.spec.template.spec.initContainers[0].name).toBe('wait-for-buckets');
-    const alloy = find(objs, 'Deployment', 'alloy');
+    const alloy = find(objs, 'StatefulSet', 'alloy');
     expect(alloy.spec.template.spec.containers[0].args).toContain('--cluster.enabled=true');
+    // Read positions survive a restart: each replica's data directory is its own claim, not an emptyDir.
+    expect(alloy.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(stack.profile.storage.alloy);
+    expect(alloy.spec.template.spec.volumes.map((v: any) => v.name)).not.toContain('data');
+    expect(alloy.spec.serviceName).toBe('alloy-cluster');
     expect(alloy.spec.template.spec.serviceAccountName).toBe('alloy');
     const grafana = find(objs, 'Deployment', 'grafana');
     expect(grafana.spec.strategy).toEqual({ type: 'Recreate' });
@@ -200,7 +204,7 @@ describe('Kubernetes renderer', () => {
     const objs = kubernetesObjects(stack);
     const alloy = find(objs, 'ConfigMap', 'alloy-config');
     expect(Object.keys(alloy.data).sort()).toEqual(['config.alloy', 'discovery-kubernetes-stack.alloy', 'logs-kubernetes.alloy', 'stack-kubernetes.alloy']);
-    const mounts = find(objs, 'Deployment', 'alloy').spec.template.spec.containers[0].volumeMounts;
+    const mounts = find(objs, 'StatefulSet', 'alloy').spec.template.spec.containers[0].volumeMounts;
     expect(mounts).toContainEqual({ name: 'config', mountPath: '/etc/alloy/logs-kubernetes.alloy', subPath: 'logs-kubernetes.alloy', readOnly: true });
     const grafana = find(objs, 'Deployment', 'grafana').spec.template.spec;
     expect(grafana.containers[0].volumeMounts).toContainEqual({ name: 'dashboards', mountPath: '/etc/mop/dashboards', readOnly: true });
