@@ -130,7 +130,9 @@ export interface PluginPin {
 
 /**
  * Grafana app plugins installed at Grafana's start (config/grafana/start.sh), not through Grafana's preinstall,
- * which would also replace the bundled datasources. Each needs Grafana >= 12.2.5 (plugin.json grafanaDependency).
+ * which would also replace the bundled datasources. Their plugin.json grafanaDependency admits Grafana 13.2
+ * (logs-drilldown ">=12.2.5", traces-drilldown ">=11.3.0" on their main branches [S]); all three are autoEnabled and
+ * open only for users with datasources:explore (hence GF_USERS_VIEWERS_CAN_EDIT for anonymous Viewers).
  */
 export const grafanaPlugins: PluginPin[] = [
   {
@@ -141,7 +143,8 @@ export const grafanaPlugins: PluginPin[] = [
   {
     id: 'grafana-exploretraces-app',
     version: '2.2.0',
-    reason: 'Traces Drilldown. 2.2.0 in the same third-party Grafana 13 plugin list as Logs Drilldown 2.5.2 [3P].',
+    reason:
+      'Traces Drilldown (uses Tempo TraceQL metrics). 2.2.0 in the same third-party Grafana 13 plugin list as Logs Drilldown 2.5.2 [3P]; 2.1.0 verified with Grafana 12.2.9 by another [3P].',
   },
   {
     id: 'grafana-metricsdrilldown-app',
