@@ -37,10 +37,11 @@ describe('profile switch on one cluster', () => {
       'statefulset/tempo (claim template data): 10Gi in the cluster, 50Gi in this profile',
       'statefulset/mimir (claim template data): 10Gi in the cluster, 50Gi in this profile',
       'statefulset/loki (claim template data): 10Gi in the cluster, 50Gi in this profile',
+      'statefulset/alloy (claim template data): 1Gi in the cluster, 5Gi in this profile',
       'persistentvolumeclaim/grafana-data: 1Gi in the cluster, 5Gi in this profile',
     ]);
     // And back again.
-    expect(storageConflicts(live('prod'), render('default'))).toHaveLength(4);
+    expect(storageConflicts(live('prod'), render('default'))).toHaveLength(5);
   });
 
   it('default → prod also prunes what prod does not run (the bundled store and the demo)', () => {

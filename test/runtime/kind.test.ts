@@ -838,9 +838,9 @@ describe('kind preflight on a small or cgroup v1 engine (recorded shell, `docker
     const prod = buildStack({ profile: 'prod', s3Endpoint: 's3.example.com:443' });
     const p = await setup(prod, versions, { docker: fakeDocker(0, colima), platform: 'darwin' });
     const cpu = (await p.rt.preflight(prod)).find((c) => c.id === 'cpu')!;
-    // alloy ×3, mimir ×2, loki ×2: counted per replica.
-    expect(expectedRequests('prod', prod).cpu).toBe(3810);
-    expect(cpu.detail).toContain('the cluster requests 3.81 CPUs');
+    // alloy ×3, mimir ×3, loki ×3: counted per replica.
+    expect(expectedRequests('prod', prod).cpu).toBe(4560);
+    expect(cpu.detail).toContain('the cluster requests 4.56 CPUs');
     expect(cpu.fix).toContain('--profile dev');
   });
 
