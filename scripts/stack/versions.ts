@@ -47,7 +47,8 @@ export const images = {
   loki: {
     repository: 'grafana/loki',
     tag: '3.7.7',
-    noDigest: `${PIN_REVIEW} covers grafana/loki:3.7.6; grafana/loki:3.7.7 (issue 11 moved the tag) has no digest reviewed under this rule yet`,
+    digest: 'sha256:d70e4659623f3e109af669cae76fe2a5dd5be54e2298fe8aed380d982fbc2500',
+    digestSource: `pinned for grafana/loki:3.7.7 by at least eight unrelated repositories (Dockerfiles, Nix, compose, Makefiles), third-party pins found by public code search on 2026-11-29 [3P]; the tag itself: ${PIN_REVIEW} §3 covers 3.7.6 only`,
     reason:
       'Newest 3.7 patch: v3.7.7 released 2026-08-27, grafana/loki:3.7.7@sha256:d70e4659… pinned by third parties [3P]. Stay on 3.7.x: main heads to Loki 4.0 with renamed S3 keys.',
     keyTree:
@@ -83,7 +84,8 @@ export const images = {
   minio: {
     repository: 'pgsty/silo',
     tag: 'RELEASE.2026-09-16T00-00-00Z',
-    noDigest: `${PIN_REVIEW} covers pgsty/minio:RELEASE.2026-03-14T12-00-00Z; pgsty/silo:RELEASE.2026-09-16T00-00-00Z (issue 11 moved the tag) has no digest reviewed under this rule yet`,
+    digest: 'sha256:635197cb9f36d01bee221d34d1c7d7960f6a95c48b0b6c01d99cd13bdae51a46',
+    digestSource: `pinned for pgsty/silo:RELEASE.2026-09-16T00-00-00Z by at least six unrelated repositories (test harnesses, ADRs, compose), third-party pins found by public code search on 2026-11-29 [3P]`,
     reason:
       'The MinIO community image is no longer published (Docker Hub repositories deleted 2026-09). Silo ships fixes only as pgsty/silo (.github/workflows/docker-release.yml pushes pgsty/silo:<RELEASE tag>, amd64 and arm64 [S pgsty/silo]); this release fixes CVE-2026-40344 and CVE-2026-41145 and is pinned by digest by third parties (sha256:635197cb…) with `server /data --console-address :9001` and /minio/health/* [3P]. The entrypoint still accepts `server …` and MINIO_ROOT_USER/PASSWORD [S pgsty/silo docs/upgrade/single-node-from-archived-minio.md, Dockerfile.goreleaser].',
   },
@@ -97,7 +99,8 @@ export const images = {
   seaweedfs: {
     repository: 'chrislusf/seaweedfs',
     tag: '4.44',
-    noDigest: `${PIN_REVIEW} covers chrislusf/seaweedfs:4.43; chrislusf/seaweedfs:4.44 (issue 11 moved the tag) has no digest reviewed under this rule yet`,
+    digest: 'sha256:e67e8c385484120b78bff47ba5f4debbca47fbd27ed1a39f016f47e8baea615b',
+    digestSource: `pinned for chrislusf/seaweedfs:4.44 by at least five unrelated repositories, third-party pins found by public code search on 2026-11-29 [3P]; one other repository pins c927ea07…, probably one platform's digest`,
     reason:
       "Apache-2.0 S3 store recommended by the Tempo 3 docs for local testing [S tempo s3.md@v3.0.3]. Tag 4.44 (2026-08-22) read upstream [S seaweedfs/seaweedfs@4.44: weed/command/mini.go has every flag the model passes, unchanged since 4.43; weed/s3api/auth_credentials.go still reads AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; container_release_unified.yml copies each release tag to Docker Hub as chrislusf/seaweedfs:<tag>]. 4.45-4.48 only seen third-party, their flags unread.",
   },
@@ -116,7 +119,8 @@ export const images = {
     tag: '24.19.0-trixie-slim',
     reason:
       'Node 24, the Active LTS (supported to 2028-04-30), on Debian 13: nodejs/docker-node@f27d936f 24/trixie-slim/Dockerfile has NODE_VERSION=24.19.0 [S]. Node 20 reached end of life on 2026-04-30 and its last image (20.20.2) is never rebuilt. Only the demo image runs on it: the CLI keeps supporting the Node its package.json declares (engines >=20.19).',
-    noDigest: `${PIN_REVIEW} covers node:20.20.2-bookworm-slim; node:24.19.0-trixie-slim (issue 11 moved the tag) has no digest reviewed under this rule yet`,
+    digest: 'sha256:0711b541c1c33a8a530ac4f0d391baa9a15b3d804695b1b24a47daa5fb60e74d',
+    digestSource: `pinned for node:24.19.0-trixie-slim by at least seven unrelated repositories, third-party pins found by public code search on 2026-11-29 [3P]; two others pin ab3eebe9…, an earlier build of the same tag (official Node images are rebuilt for base-image fixes), so this is the newer, more widely pinned one`,
   },
 } as const satisfies Record<string, ImagePin>;
 
