@@ -16,6 +16,7 @@ import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { ExitCode, UserError } from './errors.js';
 import type { Output } from './output.js';
 import { stateDir } from './state.js';
+import { sleep } from './sleep.js';
 
 export interface LockHolder {
   pid: number;
@@ -131,17 +132,6 @@ function ago(iso: string, now = Date.now()): string {
 /** "`mop-sandbox up` (pid 1234, since 2026-11-29T03:41:02.000Z, 35s ago)" */
 export const describeLockHolder = (h: LockHolder, now = Date.now()) =>
   `\`mop-sandbox ${h.command}\` (pid ${h.pid}${h.host === hostname() ? '' : ` on ${h.host}`}, since ${h.since}, ${ago(h.since, now)})`;
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export async function acquireLock(env: NodeJS.ProcessEnv, opts: LockOptions): Promise<Lock> {
   const dir = stateDir(env);

@@ -5,6 +5,7 @@
  */
 import type { ComponentName } from '../stack/model.js';
 import type { ReadyTimes } from './runtime.js';
+import { sleep } from '../lib/sleep.js';
 
 export type Observation =
   | { kind: 'ready' }
@@ -40,17 +41,6 @@ export interface WaitOptions {
   external?(): Error | undefined;
   now?(): number;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export async function waitForReady(opts: WaitOptions): Promise<ReadyTimes> {
   const now = opts.now ?? Date.now;
