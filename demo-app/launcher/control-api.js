@@ -14,7 +14,8 @@
  * A malformed request gets a 4xx; nothing a client sends can stop the launcher.
  */
 import http from 'node:http';
-import { BodyError, checkRequest, readJsonBody } from './request-guard.js';
+import { BodyError, readJsonBody } from '../lib/json-body.js';
+import { checkRequest } from './request-guard.js';
 
 function reply(res, status, body) {
   res.writeHead(status, { 'content-type': 'application/json' });

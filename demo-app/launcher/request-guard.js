@@ -1,19 +1,9 @@
 /**
  * Checks for an HTTP API that listens on a loopback port: who may call it (Host, Origin, token) and what it
- * accepts (JSON bodies up to a size). Pure functions of the request, so the control API stays a router.
+ * accepts. Pure functions of the request, so the control API stays a router (bodies: ../lib/json-body.js).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-
-export const MAX_BODY_BYTES = 64 * 1024;
-
-export class BodyError extends Error {
-  /** @param {number} status @param {string} message */
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
 
 /** "127.0.0.1:8099" -> "127.0.0.1", "[::1]:8099" -> "::1", "Demo:8099" -> "demo". */
 function hostName(host) {
@@ -65,37 +55,4 @@ export function checkRequest(req, { token, allowedHosts = [], open = false }) {
     return { status: 401, error: 'missing or wrong control token (Authorization: Bearer <token>); `mop-sandbox scenario` sends the one in its state file' };
   }
   return undefined;
-}
-
-/** The body as a JSON object ({} when empty); BodyError 413 past MAX_BODY_BYTES, 400 when not a JSON object. */
-export function readJsonBody(req, limit = MAX_BODY_BYTES) {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return reject(new BodyError(413, `the request body is larger than ${limit} bytes`));
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new BodyError(413, `the request body is larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (size > limit) return;
-      const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (!text) return resolve({});
-      let parsed;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        return reject(new BodyError(400, 'the request body must be a JSON object of parameters'));
-      }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return reject(new BodyError(400, 'the request body must be a JSON object of parameters'));
-      resolve(parsed);
-    });
-  });
 }

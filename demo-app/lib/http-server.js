@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { context, trace, isSpanContextValid } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
+import { BodyError, readJsonBody } from './json-body.js';
 
 export class HttpError extends Error {
   /** @param {number} status @param {string} message @param {Record<string, unknown>} [body] extra response fields */
@@ -25,35 +26,11 @@ function compile(method, template) {
   return { method, template, keys, regex: new RegExp(`^${pattern}$`) };
 }
 
-/** Bodies are small JSON documents; anything larger is refused before it is buffered (the port is published). */
-const MAX_BODY_BYTES = 64 * 1024;
-
-function readJson(req) {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return reject(new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
-    const chunks = [];
-    let size = 0;
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`));
-      } else chunks.push(c);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (!text) return resolve({});
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new HttpError(400, 'request body is not JSON'));
-      }
-    });
+/** The JSON body, with the body reader's 413/400 as this router's HttpError. */
+const readJson = (req) =>
+  readJsonBody(req).catch((err) => {
+    throw err instanceof BodyError ? new HttpError(err.status, err.message) : err;
   });
-}
 
 function decodeParam(raw) {
   try {
