@@ -126,32 +126,26 @@ export function checkKindCapacity(input: CapacityInput): PreflightCheck[] {
   const fitting = (input.alternatives ?? []).filter((a) => a.profile !== name && fits(clusterNeeds(a.objects)));
   const fix = [fitting.length ? `use \`--profile ${fitting[0].profile}\` (it fits this engine)` : undefined, engineResourcesFix(engine.product)].filter(Boolean).join(', or ');
   const breakdown = `the ${name} profile's pods ${cpus(needs.stack.cpuMilli)} / ${gib(needs.stack.memoryBytes)} + kind's control plane ${cpus(KIND_CONTROL_PLANE.cpuMilli)} / ${gib(KIND_CONTROL_PLANE.memoryBytes)}`;
-  const checks: PreflightCheck[] = [];
-  const cpuTitle = `CPUs for the ${name} profile on kind`;
-  if (!engine.cpus) checks.push({ id: 'cpu', title: cpuTitle, ok: true, severity: 'warn', detail: 'the engine does not report its CPUs' });
-  else if (needs.total.cpuMilli > have.cpuMilli) {
-    checks.push({
-      id: 'cpu',
-      title: cpuTitle,
-      ok: false,
-      severity: 'error',
-      detail: `the engine has ${cpus(have.cpuMilli)}; the cluster requests ${cpus(needs.total.cpuMilli)} (${breakdown}), so some pods would never be scheduled`,
-      fix,
-    });
-  } else checks.push({ id: 'cpu', title: cpuTitle, ok: true, severity: 'error', detail: `${cpus(have.cpuMilli)} available, ${cpus(needs.total.cpuMilli)} requested (control plane included)` });
-  const memTitle = `memory for the ${name} profile on kind`;
-  if (!engine.memTotal) checks.push({ id: 'memory', title: memTitle, ok: true, severity: 'warn', detail: 'the engine does not report its memory' });
-  else if (needs.total.memoryBytes > have.memoryBytes) {
-    checks.push({
-      id: 'memory',
-      title: memTitle,
-      ok: false,
-      severity: 'error',
-      detail: `the engine has ${gib(have.memoryBytes)}; the cluster requests ${gib(needs.total.memoryBytes)} (${breakdown}), so some pods would never be scheduled`,
-      fix,
-    });
-  } else checks.push({ id: 'memory', title: memTitle, ok: true, severity: 'error', detail: `${gib(have.memoryBytes)} available, ${gib(needs.total.memoryBytes)} requested (control plane included)` });
-  return checks;
+  /** One resource's check: unknown (the engine does not say), short (pods would never be scheduled), or enough. */
+  const resource = (id: 'cpu' | 'memory', what: string, noun: string, haveAmount: number, needAmount: number, show: (n: number) => string): PreflightCheck => {
+    const title = `${what} for the ${name} profile on kind`;
+    if (!haveAmount) return { id, title, ok: true, severity: 'warn', detail: `the engine does not report its ${noun}` };
+    if (needAmount > haveAmount) {
+      return {
+        id,
+        title,
+        ok: false,
+        severity: 'error',
+        detail: `the engine has ${show(haveAmount)}; the cluster requests ${show(needAmount)} (${breakdown}), so some pods would never be scheduled`,
+        fix,
+      };
+    }
+    return { id, title, ok: true, severity: 'error', detail: `${show(haveAmount)} available, ${show(needAmount)} requested (control plane included)` };
+  };
+  return [
+    resource('cpu', 'CPUs', 'CPUs', engine.cpus ? have.cpuMilli : 0, needs.total.cpuMilli, cpus),
+    resource('memory', 'memory', 'memory', engine.memTotal ? have.memoryBytes : 0, needs.total.memoryBytes, gib),
+  ];
 }
 
 /** The profiles to offer instead of `current`, in order (lighter first). */
