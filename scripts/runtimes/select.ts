@@ -5,7 +5,7 @@
  */
 import { ExitCode, UserError } from '../lib/errors.js';
 import type { RuntimeName } from '../stack/model.js';
-import { createComposeRuntime, type ComposeRuntimeDeps } from './compose.js';
+import { createComposeRuntime, type ComposeRuntimeDeps } from './compose/index.js';
 import type { RuntimeChoice, Selection } from './provider.js';
 import type { Runtime, RuntimeDeps } from './runtime.js';
 
@@ -13,15 +13,15 @@ export { parseRuntimeChoice, runtimeChoices, type RuntimeChoice, type Selection 
 
 type KindModule = { createKindRuntime?: (deps: RuntimeDeps) => Runtime; createRuntime?: (deps: RuntimeDeps) => Runtime };
 
-/** Loads scripts/runtimes/kind.ts when this build has it (expected export: `createKindRuntime(deps: RuntimeDeps): Runtime`). */
+/** Loads scripts/runtimes/kind/index.ts when this build has it (expected export: `createKindRuntime(deps: RuntimeDeps): Runtime`). */
 export async function loadKind(): Promise<((deps: RuntimeDeps) => Runtime) | undefined> {
-  const spec = './kind.js';
+  const spec = './kind/index.js';
   try {
     const m = (await import(spec)) as KindModule;
     return m.createKindRuntime ?? m.createRuntime;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('kind.js')) return undefined;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('kind/index.js')) return undefined;
     throw e;
   }
 }

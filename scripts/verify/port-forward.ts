@@ -5,7 +5,7 @@
  */
 import type { Exec } from '../lib/exec.js';
 import { ExitCode, UserError } from '../lib/errors.js';
-import { clusterName, kindPaths } from '../runtimes/kind.js';
+import { clusterName, kindPaths } from '../runtimes/kind/context.js';
 import type { ComponentName, Stack } from '../stack/model.js';
 
 export interface Forwarded {

@@ -13,7 +13,7 @@ import { createOutput } from '../../scripts/lib/output.js';
 import { freePort } from '../../scripts/lib/ports.js';
 import { preflightError } from '../../scripts/runtimes/preflight.js';
 import { ensureState } from '../../scripts/lib/state.js';
-import { createKindRuntime } from '../../scripts/runtimes/kind.js';
+import { createKindRuntime } from '../../scripts/runtimes/kind/index.js';
 import { isHealthy } from '../../scripts/runtimes/runtime.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { uiUrl } from '../../scripts/stack/urls.js';

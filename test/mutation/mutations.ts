@@ -24,7 +24,7 @@ export const mutations: Mutation[] = [
   {
     id: 'M1',
     what: 'compose status() ignores the readiness probe and reports healthy',
-    file: 'scripts/runtimes/compose.ts',
+    file: 'scripts/runtimes/compose/status.ts',
     find: "if (r.status !== undefined && r.status >= 200 && r.status < 300) return { name: c.name, state: 'running', health: 'healthy', url };",
     replace: "return { name: c.name, state: 'running', health: 'healthy', url };",
     tests: composeRuntime,
@@ -32,7 +32,7 @@ export const mutations: Mutation[] = [
   {
     id: 'M2',
     what: 'any HTTP status (503 included) counts as ready during up',
-    file: 'scripts/runtimes/compose.ts',
+    file: 'scripts/runtimes/compose/wait.ts',
     find: "if (r.status !== undefined && r.status >= 200 && r.status < 300) return { kind: 'ready' };",
     replace: "if (r.status !== undefined) return { kind: 'ready' };",
     tests: composeRuntime,
@@ -42,7 +42,7 @@ export const mutations: Mutation[] = [
   {
     id: 'M5',
     what: "the port check dropped from the compose runtime's preflight",
-    file: 'scripts/runtimes/compose.ts',
+    file: 'scripts/runtimes/compose/preflight.ts',
     find: "checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir }), ...ports];",
     replace: "checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir })];",
     tests: composeRuntime,
@@ -54,10 +54,10 @@ export const mutations: Mutation[] = [
   { id: 'M9', what: 'metrics-generator without service-graphs, renders regenerated', file: 'config/tempo/tempo.yaml', find: 'processors: [service-graphs, span-metrics]', replace: 'processors: [span-metrics]', regenerate: true, tests: configTests },
   { id: 'M10', what: 'state file written 0644', file: 'scripts/lib/state.ts', find: 'await fh.chmod(0o600);', replace: 'await fh.chmod(0o644);', tests: ['test/lib/state.test.ts'] },
   { id: 'M11', what: 'Alloy exports traces to tempo:4316', file: 'config/alloy/config.alloy', find: 'endpoint = "tempo:4317"', replace: 'endpoint = "tempo:4316"', tests: ['test/configs/cross-refs.test.ts'] },
-  { id: 'M12', what: 'crash-loop detection disabled in up', file: 'scripts/runtimes/compose.ts', find: "if (restarts >= 2 || (s.State === 'restarting' && restarts >= 1)) {", replace: 'if (false) {', tests: composeRuntime },
+  { id: 'M12', what: 'crash-loop detection disabled in up', file: 'scripts/runtimes/compose/wait.ts', find: "if (restarts >= 2 || (s.State === 'restarting' && restarts >= 1)) {", replace: 'if (false) {', tests: composeRuntime },
   { id: 'M13', what: 'at the deadline every pending component is blamed', file: 'scripts/runtimes/readiness.ts', find: 'const blamed = culprits.length ? culprits : pending;', replace: 'const blamed = pending;', tests: ['test/runtime/readiness.test.ts'] },
   { id: 'M14', what: 'default bind address 0.0.0.0', file: 'scripts/stack/model.ts', find: "const bindAddress = opts.bindAddress ?? '127.0.0.1';", replace: "const bindAddress = opts.bindAddress ?? '0.0.0.0';", tests: ['test/stack/model.test.ts', 'test/render/compose.test.ts'] },
-  { id: 'M15', what: 'kind down also deletes secrets', file: 'scripts/runtimes/kind.ts', find: "'configmaps', 'serviceaccounts', 'roles',", replace: "'configmaps', 'secrets', 'serviceaccounts', 'roles',", tests: ['test/runtime/kind.test.ts'] },
+  { id: 'M15', what: 'kind down also deletes secrets', file: 'scripts/runtimes/kind/teardown.ts', find: "'configmaps', 'serviceaccounts', 'roles',", replace: "'configmaps', 'secrets', 'serviceaccounts', 'roles',", tests: ['test/runtime/kind.test.ts'] },
   {
     id: 'M16',
     what: 'typo in a trace → metrics query (traces_spanmetrics_call_total), renders regenerated',
@@ -71,9 +71,9 @@ export const mutations: Mutation[] = [
   {
     id: 'M18',
     what: 'Ctrl-C during up no longer removes the containers it started',
-    file: 'scripts/runtimes/compose.ts',
-    find: "          for (const s of steps.values()) s.fail('interrupted');\n",
-    replace: "          for (const s of steps.values()) s.fail('interrupted');\n          throw interrupted();\n",
+    file: 'scripts/runtimes/compose/index.ts',
+    find: "      for (const s of steps.values()) s.fail('interrupted');\n",
+    replace: "      for (const s of steps.values()) s.fail('interrupted');\n      throw interrupted();\n",
     tests: composeRuntime,
   },
   { id: 'M20', what: 'the kind runtime never loads (auto never picks kind)', file: 'scripts/runtimes/select.ts', find: 'return m.createKindRuntime ?? m.createRuntime;', replace: 'return undefined;', tests: ['test/runtime/select.test.ts'] },
@@ -89,7 +89,7 @@ export const mutations: Mutation[] = [
   { id: 'X8', what: 'logs → trace regex wants 33-64 hex digits', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '([0-9a-fA-F]{16,32})', replace: '([0-9a-fA-F]{33,64})', regenerate: true, tests: configTests },
   { id: 'X9', what: 'trace → metrics maps service.name to service_name (span metrics carry service)', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '            value: service\n        queries:', replace: '            value: service_name\n        queries:', regenerate: true, tests: configTests },
   { id: 'X10', what: 'auto picks kind when kubectl is missing', file: 'scripts/runtimes/select.ts', find: 'if (!k || !kc)', replace: 'if (!k)', tests: ['test/runtime/select.test.ts'] },
-  { id: 'X11', what: "the memory check dropped from the compose runtime's preflight", file: 'scripts/runtimes/compose.ts', find: 'checks.push(checkMemory(stack, d.engine), checkLoopbackIsolation(d.engine),', replace: 'checks.push(checkLoopbackIsolation(d.engine),', tests: composeRuntime },
-  { id: 'X12', what: 'kind down keeps the cluster role bindings', file: 'scripts/runtimes/kind.ts', find: "export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];", replace: "export const DOWN_CLUSTER_SCOPED = ['clusterroles'];", tests: ['test/runtime/kind.test.ts'] },
+  { id: 'X11', what: "the memory check dropped from the compose runtime's preflight", file: 'scripts/runtimes/compose/preflight.ts', find: 'checks.push(checkMemory(stack, d.engine), checkLoopbackIsolation(d.engine),', replace: 'checks.push(checkLoopbackIsolation(d.engine),', tests: composeRuntime },
+  { id: 'X12', what: 'kind down keeps the cluster role bindings', file: 'scripts/runtimes/kind/teardown.ts', find: "export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];", replace: "export const DOWN_CLUSTER_SCOPED = ['clusterroles'];", tests: ['test/runtime/kind.test.ts'] },
   { id: 'X13', what: 'the load generator stops catching up after a late timer', file: 'demo-app/loadgen/pacer.js', find: 'const n = Math.max(0, total - scheduled);', replace: 'const n = Math.min(1, Math.max(0, total - scheduled));', tests: ['test/demo-app/pacer.test.ts'] },
 ];

@@ -7,7 +7,9 @@ import { preflightError } from '../../scripts/runtimes/preflight.js';
 import type { RunResult } from '../../scripts/lib/exec.js';
 import { recordingExec } from '../support/fake-exec.js';
 import { createOutput } from '../../scripts/lib/output.js';
-import { credentialEnv, createComposeRuntime, probeHost, projectName, pullFailureGroups } from '../../scripts/runtimes/compose.js';
+import { createComposeRuntime } from '../../scripts/runtimes/compose/index.js';
+import { credentialEnv, probeHost, projectName } from '../../scripts/runtimes/compose/context.js';
+import { pullFailureGroups } from '../../scripts/runtimes/compose/images.js';
 import { buildStack, type ComponentName, type Stack } from '../../scripts/stack/model.js';
 import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
 

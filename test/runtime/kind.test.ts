@@ -12,19 +12,11 @@ import { createExec } from '../../scripts/lib/exec.js';
 import { preflightError } from '../../scripts/runtimes/preflight.js';
 import { kindClusterConfig } from '../../scripts/render/kind.js';
 import { kubernetesObjects, type KubeObject } from '../../scripts/render/kubernetes.js';
-import {
-  bindingsToMappings,
-  configMappings,
-  createKindRuntime,
-  DOWN_CLUSTER_SCOPED,
-  DOWN_KEEPS,
-  DOWN_NAMESPACED,
-  INOTIFY_FIX,
-  KIND_INSTALL,
-  kubectlVersion,
-  workloadsOf,
-  type KindDeps,
-} from '../../scripts/runtimes/kind.js';
+import { createKindRuntime } from '../../scripts/runtimes/kind/index.js';
+import { KIND_INSTALL, type KindDeps } from '../../scripts/runtimes/kind/context.js';
+import { bindingsToMappings, configMappings, workloadsOf } from '../../scripts/runtimes/kind/start.js';
+import { DOWN_CLUSTER_SCOPED, DOWN_KEEPS, DOWN_NAMESPACED } from '../../scripts/runtimes/kind/teardown.js';
+import { INOTIFY_FIX, kubectlVersion } from '../../scripts/runtimes/kind/preflight.js';
 import { componentState, podProblem, rolloutStatus, CRASH_RESTART_LIMIT } from '../../scripts/runtimes/kind/kube-state.js';
 import { imagesOf, normalizeImage } from '../../scripts/runtimes/kind/images.js';
 import { buildStack, type Stack } from '../../scripts/stack/model.js';

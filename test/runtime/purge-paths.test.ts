@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../scripts/lib/paths.js';
 import { OutsideStateDir, removeUnder } from '../../scripts/lib/remove.js';
-import { clusterName } from '../../scripts/runtimes/kind.js';
+import { clusterName } from '../../scripts/runtimes/kind/context.js';
 
 const roots: string[] = [];
 function sandbox() {

@@ -5,6 +5,10 @@
  *
  * Every layer imports only layers to its right (stack/ and lib/ form the base and may import each other); nothing
  * imports upward. And `--help`/`--version` stay fast: what the bin loads statically reaches no third-party package.
+ *
+ * Inside runtimes/: each runtime is a folder whose files follow `up`'s stages, with the same names in both, and a
+ * runtime's files never import the other runtime's; the shared modules (runtimes/*.ts) import no runtime folder
+ * except select.ts, which picks one.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -91,6 +95,45 @@ describe('dependency rule', () => {
     const { modules, packages } = staticPackages(join(scripts, 'cli.ts'));
     expect(modules).toBeGreaterThan(3);
     expect(packages).toEqual([]);
+  });
+
+  const runtimesDir = join(scripts, 'runtimes');
+  const runtimeFolders = ['compose', 'kind'];
+  /** `up`'s stages, one file each, the same names in every runtime. */
+  const stageFiles = ['context', 'preflight', 'images', 'start', 'wait', 'diagnose', 'status', 'logs', 'teardown', 'index'];
+  /** Helpers only one runtime has (pure readers of its own tool's answers). */
+  const runtimeHelpers: Record<string, string[]> = { compose: [], kind: ['cluster-diff', 'kube-state'] };
+  const folderOf = (file: string) => {
+    const rel = relative(runtimesDir, file).split('/');
+    return rel.length > 1 && !rel[0].startsWith('..') ? rel[0] : undefined;
+  };
+
+  it('every runtime is a folder with the same stage files (and only its declared helpers besides)', () => {
+    const folders = readdirSync(runtimesDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    expect(folders).toEqual(runtimeFolders);
+    for (const rt of runtimeFolders) {
+      const names = readdirSync(join(runtimesDir, rt)).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+      expect(names, `scripts/runtimes/${rt}/`).toEqual([...stageFiles, ...runtimeHelpers[rt]].sort());
+    }
+    // No runtime is left as a single file next to the shared modules.
+    for (const rt of runtimeFolders) expect(all.includes(join(runtimesDir, `${rt}.ts`)), `scripts/runtimes/${rt}.ts`).toBe(false);
+  });
+
+  it("a runtime's files never import the other runtime; shared runtime modules import no runtime folder except select.ts", () => {
+    const violations: string[] = [];
+    for (const f of all.filter((x) => !relative(runtimesDir, x).startsWith('..'))) {
+      const from = folderOf(f);
+      for (const { spec } of importsOf(f)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolveLocal(f, spec);
+        if (relative(runtimesDir, target).startsWith('..')) continue;
+        const to = folderOf(target);
+        if (!to || to === from) continue;
+        if (from === undefined && relative(runtimesDir, f) === 'select.ts') continue;
+        violations.push(`${relative(root, f)} imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
   });
 
   it("a command's module (all `<command> --help` loads) reaches no third-party package: they load when the command runs", () => {

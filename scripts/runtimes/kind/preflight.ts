@@ -1,16 +1,20 @@
 /**
- * kind-specific preflight decisions, pure over what `docker info` and the render say:
+ * The kind runtime's preflight: kind, kubectl, Docker, ports, configs and inotify limits, and kind-specific
+ * decisions, pure over what `docker info` and the render say:
  *  - the engine's cgroup hierarchy (Kubernetes 1.35's kubelet refuses cgroup v1 unless told otherwise);
  *  - what the cluster will really ask the scheduler for (every pod's requests × replicas, init containers, and
  *    kind's own control plane) against the CPUs and memory the engine has, with the profile that does fit.
  */
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Engine, EngineProduct } from '../../lib/docker.js';
-import { parseBytes } from '../preflight.js';
-import type { KubeObject } from '../../render/kubernetes.js';
+import { stderrTail } from '../../lib/exec.js';
+import { checkConfigFiles, checkDocker, checkLoopbackIsolation, checkPorts, parseBytes } from '../preflight.js';
+import { kubernetesObjects, type KubeObject } from '../../render/kubernetes.js';
 import { profileNames, type ProfileName } from '../../stack/profiles.js';
-import type { Stack } from '../../stack/model.js';
+import { buildStack, type Stack } from '../../stack/model.js';
+import { images } from '../../stack/versions.js';
 import type { PreflightCheck } from '../runtime.js';
+import { clusterExists, kind, KIND_INSTALL, KUBECTL_INSTALL, run, type KindContext } from './context.js';
 
 /**
  * What kind's control plane asks the scheduler for on its single node (kind's node image at the pinned release):
@@ -172,4 +176,178 @@ export function checkCgroup(engine: Pick<Engine, 'cgroupVersion'>, kubernetesVer
   }
   if (engine.cgroupVersion === '2') return { id: 'cgroup', title, ok: true, severity: 'warn', detail: 'cgroup v2' };
   return { id: 'cgroup', title, ok: true, severity: 'warn', detail: 'the engine does not report its cgroup version (assuming v2)' };
+}
+
+/** The kind release that published the node image pinned in versions.ts (images.kindNode). */
+export const KIND_VERSION = '0.33.0';
+/** kind's known issue "Pod errors due to too many open files": below these, pods fail in odd ways. */
+export const INOTIFY_MIN = { 'fs.inotify.max_user_watches': 524288, 'fs.inotify.max_user_instances': 512 } as const;
+export const INOTIFY_FIX =
+  'sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512 ' +
+  '(to keep it after a reboot, put both settings in /etc/sysctl.d/99-kind.conf)';
+
+
+/** The node image's Kubernetes version ("v1.35.8"), from the pin in versions.ts. */
+export const KUBERNETES_VERSION = images.kindNode.tag.split('@')[0];
+
+/** kind's Podman provider is experimental; `kind load docker-image` still calls the docker CLI. */
+export const PODMAN_NOTE: PreflightCheck = {
+  id: 'podman',
+  title: 'kind on Podman',
+  ok: false,
+  severity: 'warn',
+  detail:
+    "the engine is Podman: kind's Podman support is experimental (it logs \"enabling experimental podman provider\"), and rootless Podman needs cgroup v2 with CPU delegation",
+  fix: 'if the cluster does not come up, use the compose runtime (`mop-sandbox up --runtime compose`), or see https://kind.sigs.k8s.io/docs/user/rootless/',
+};
+
+/** "v1.35.8" from `kubectl version -o json` (clientVersion / serverVersion), or from the text of older kubectls. */
+export function kubectlVersion(output: string, which: 'client' | 'server'): string | undefined {
+  try {
+    const v = (JSON.parse(output) as Record<string, { gitVersion?: string } | undefined>)[`${which}Version`]?.gitVersion;
+    if (v) return v;
+  } catch {
+    /* text output */
+  }
+  const label = which === 'client' ? 'Client' : 'Server';
+  return new RegExp(`${label} Version:\\s*(v\\d+\\.\\d+\\.\\d+\\S*)`).exec(output)?.[1] ?? new RegExp(`${label} Version: version\\.Info\\{[^}]*GitVersion:"(v[^"]+)"`).exec(output)?.[1];
+}
+
+
+function versionAtLeast(found: string, min: string): boolean {
+  const a = found.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+export async function preflight(cx: KindContext, stack: Stack): Promise<PreflightCheck[]> {
+  const [kind, kubectl, docker, inotify] = await Promise.all([
+    checkKind(cx),
+    checkKubectl(cx),
+    checkDocker({ exec: cx.exec, env: cx.env, platform: cx.platform, docker: cx.docker }),
+    checkInotify(cx),
+  ]);
+  const checks: PreflightCheck[] = [...kind.checks, kubectl, docker.check];
+  if (docker.engine) {
+    cx.engine = docker.engine;
+    checks.push(checkCgroup(docker.engine, KUBERNETES_VERSION), ...checkCapacity(cx, stack, docker.engine), checkLoopbackIsolation(docker.engine));
+    if (docker.engine.product === 'Podman') checks.push(PODMAN_NOTE);
+  }
+  if (kind.ok && (await clusterExists(cx))) {
+    // The cluster's node container holds these ports (bound when it was created); `up` checks they match.
+    checks.push({
+      id: 'ports',
+      title: 'host ports free',
+      ok: true,
+      severity: 'error',
+      detail: `held by the existing kind cluster ${cx.project} (its port mappings were fixed when it was created)`,
+    });
+  } else {
+    checks.push(...(await checkPorts(stack, { exec: cx.exec, docker: docker.docker, platform: cx.platform })));
+  }
+  checks.push(checkConfigFiles(stack, 'kind', cx.sources));
+  checks.push(...inotify);
+  return checks;
+}
+
+/** CPU and memory: what the render asks the scheduler for (replicas, init containers, control plane) against the engine. */
+export function checkCapacity(cx: KindContext, stack: Stack, engine: Engine): PreflightCheck[] {
+  let objects: KubeObject[];
+  try {
+    objects = kubernetesObjects(stack, { sources: cx.sources });
+  } catch {
+    return []; // a config file is missing: the config check says which
+  }
+  const alternatives = otherProfiles(stack.profile.name).flatMap((profile) => {
+    try {
+      const other = buildStack({
+        profile,
+        store: stack.store,
+        ...(stack.store === 'external' ? { s3Endpoint: stack.s3.endpoint } : {}),
+        demo: stack.components.some((c) => c.name === 'demo'),
+        obi: stack.components.some((c) => c.name === 'obi'),
+      });
+      return [{ profile, objects: kubernetesObjects(other, { sources: cx.sources }) }];
+    } catch {
+      return [];
+    }
+  });
+  return checkKindCapacity({ stack, engine, objects, alternatives });
+}
+
+export async function checkKind(cx: KindContext): Promise<{ ok: boolean; checks: PreflightCheck[] }> {
+  const title = 'kind installed';
+  const r = await kind(cx, ['version'], { allowFail: true, timeoutMs: 15_000 });
+  if (r.exitCode !== 0) {
+    return {
+      ok: false,
+      checks: [
+        {
+          id: 'kind',
+          title,
+          ok: false,
+          severity: 'error',
+          detail: r.exitCode === 127 ? '`kind` is not on PATH' : `\`kind version\` failed: ${stderrTail(r.stderr || r.stdout, 1)}`,
+          fix: KIND_INSTALL,
+        },
+      ],
+    };
+  }
+  const text = r.stdout.trim();
+  const checks: PreflightCheck[] = [{ id: 'kind', title, ok: true, severity: 'error', detail: text }];
+  const v = /v(\d+\.\d+\.\d+)/.exec(text)?.[1];
+  if (v && !versionAtLeast(v, KIND_VERSION)) {
+    checks.push({
+      id: 'kind-version',
+      title: `kind ${KIND_VERSION} or newer`,
+      ok: false,
+      severity: 'warn',
+      detail: `kind ${v} is older than the kind ${KIND_VERSION} that published the pinned node image; the cluster may not start`,
+      fix: `upgrade kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation`,
+    });
+  }
+  return { ok: true, checks };
+}
+
+export async function checkKubectl(cx: KindContext): Promise<PreflightCheck> {
+  const title = 'kubectl installed';
+  const r = await run(cx, 'kubectl', ['version', '--client', '-o', 'json'], { allowFail: true, timeoutMs: 15_000 });
+  if (r.exitCode !== 0) {
+    return {
+      id: 'kubectl',
+      title,
+      ok: false,
+      severity: 'error',
+      detail: r.exitCode === 127 ? '`kubectl` is not on PATH' : `\`kubectl version --client\` failed: ${stderrTail(r.stderr || r.stdout, 1)}`,
+      fix: KUBECTL_INSTALL,
+    };
+  }
+  return { id: 'kubectl', title, ok: true, severity: 'error', detail: `kubectl ${kubectlVersion(r.stdout, 'client') ?? r.stdout.trim().split('\n')[0]}` };
+}
+
+/** Linux only: Docker Desktop and Colima run kind inside their own VM, whose limits we cannot read. */
+export async function checkInotify(cx: KindContext): Promise<PreflightCheck[]> {
+  if (cx.platform !== 'linux') return [];
+  const found: [string, number, number][] = [];
+  for (const [key, min] of Object.entries(INOTIFY_MIN)) {
+    const v = Number(await cx.readSysctl(key));
+    if (!Number.isFinite(v) || v <= 0) return [];
+    found.push([key, v, min]);
+  }
+  const low = found.filter(([, v, min]) => v < min);
+  const title = 'inotify limits for kind';
+  if (!low.length) return [{ id: 'inotify', title, ok: true, severity: 'warn', detail: found.map(([k, v]) => `${k.split('.').pop()}=${v}`).join(', ') }];
+  return [
+    {
+      id: 'inotify',
+      title,
+      ok: false,
+      severity: 'warn',
+      detail: `${low.map(([k, v, min]) => `${k}=${v} (kind needs ${min})`).join(', ')}: pods may fail with "too many open files"`,
+      fix: INOTIFY_FIX,
+    },
+  ];
 }

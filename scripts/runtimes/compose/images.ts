@@ -1,0 +1,109 @@
+/** The images stage of the compose runtime: pull what is missing (a few at a time, with retries), build the demo. */
+import { ExitCode, UserError } from '../../lib/errors.js';
+import { CommandFailed, stderrTail } from '../../lib/exec.js';
+import type { Component, Stack } from '../../stack/model.js';
+import type { UpContext } from '../runtime.js';
+import { base, client, type ComposeContext } from './context.js';
+
+/** Pulls that will not succeed on retry. */
+/**
+ * Pull failures grouped by cause (stderr's last line, with the image's own name taken out), so that fourteen images
+ * failing for one reason (no network, a mirror refusing) read as one line listing the fourteen.
+ */
+export function pullFailureGroups(failures: { image: string; stderr: string }[]): { cause: string; images: string[] }[] {
+  const groups = new Map<string, string[]>();
+  for (const f of failures) {
+    const repo = f.image.replace(/[:@][^/]*$/, '');
+    const cause = stderrTail(f.stderr, 1).split(f.image).join('<image>').split(repo).join('<image>') || 'no error output';
+    groups.set(cause, [...(groups.get(cause) ?? []), f.image]);
+  }
+  return [...groups].map(([cause, images]) => ({ cause, images }));
+}
+
+const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|repository does not exist|invalid reference/i;
+
+/** Builds what is built locally, pulls what is missing (never re-pulls a pinned image that is present). */
+export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpContext, composeEnv: NodeJS.ProcessEnv): Promise<void> {
+  const seen = new Set<string>();
+  const toBuild: Component[] = [];
+  const toPull: Component[] = [];
+  for (const c of stack.components) {
+    if (c.build) {
+      toBuild.push(c);
+      continue;
+    }
+    if (seen.has(c.image)) continue;
+    seen.add(c.image);
+    const present = await client(cx)
+      .getImage(c.image)
+      .inspect()
+      .then(() => true)
+      .catch(() => false);
+    if (!present) toPull.push(c);
+  }
+  if (!toPull.length && !toBuild.length) {
+    ctx.out.step(`images: all ${seen.size} present locally`).ok('no pull needed');
+    return;
+  }
+  const steps = ctx.out.group([...toPull.map((c) => `pull ${c.image}`), ...toBuild.map((c) => `build ${c.image}`)]);
+  const failures: { c: Component; err: CommandFailed }[] = [];
+  const pullOne = async (c: Component, i: number) => {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const r = await cx.exec.run('docker', [...base(cx), 'pull', '--quiet', c.name], { env: composeEnv, signal: ctx.signal, allowFail: true });
+      if (r.exitCode === 0) return steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
+      if (ctx.signal.aborted) return steps[i].fail('interrupted');
+      if (attempt >= 3 || definitivePull.test(r.stderr)) {
+        // The cause is said once per distinct error in the UserError below, not on every image's line.
+        steps[i].fail('failed');
+        failures.push({ c, err: new CommandFailed(`docker ${[...base(cx), 'pull', c.name].join(' ')}`, r.exitCode, r.stderr, r.stdout) });
+        return;
+      }
+      steps[i].update(`retrying (attempt ${attempt + 1} of 3)`);
+      await new Promise((res) => setTimeout(res, 2000 * attempt));
+    }
+  };
+  // A few pulls at a time: parallel enough to fill the link, few enough to show progress.
+  const queue = toPull.map((c, i) => () => pullOne(c, i));
+  await Promise.all(
+    Array.from({ length: Math.min(4, queue.length) }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) await job();
+    }),
+  );
+  for (const [j, c] of toBuild.entries()) {
+    const i = toPull.length + j;
+    if (failures.length || ctx.signal.aborted) {
+      steps[i].fail('skipped');
+      continue;
+    }
+    const started = Date.now();
+    const r = await cx.exec.run('docker', [...base(cx), 'build', c.name], { env: composeEnv, signal: ctx.signal, allowFail: true });
+    if (r.exitCode === 0) steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
+    else {
+      steps[i].fail(ctx.signal.aborted ? 'interrupted' : stderrTail(r.stderr, 1));
+      if (!ctx.signal.aborted) {
+        throw new UserError({
+          what: `building the ${c.name} image failed`,
+          why: stderrTail(r.stderr, 1),
+          details: stderrTail(r.stderr, 20).split('\n'),
+          next: `set MOP_IMAGE_${c.name.toUpperCase()} to a prebuilt image, or run \`docker compose -f ${cx.file} build ${c.name}\` to see the whole build`,
+          exitCode: ExitCode.failure,
+          code: 'IMAGE_BUILD_FAILED',
+        });
+      }
+    }
+  }
+  if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('interrupted');
+  if (failures.length) {
+    const groups = pullFailureGroups(failures.map((f) => ({ image: f.c.image, stderr: f.err.stderr })));
+    throw new UserError({
+      what: failures.length === 1 ? `could not pull ${failures[0].c.image}` : `could not pull ${failures.length} images`,
+      why: groups.length === 1 ? groups[0].cause : `${groups.length} different errors, each below with its images`,
+      details: groups.length === 1 && failures.length === 1 ? stderrTail(failures[0].err.stderr, 5).split('\n') : groups.map((g) => `${g.cause}: ${g.images.join(', ')}`),
+      next:
+        'check the network and `docker login`; behind a mirror set MOP_REGISTRY_MIRROR=<host>/; offline, load the images first (`docker load`) or point MOP_IMAGE_<COMPONENT> at images you have',
+      exitCode: ExitCode.preflight,
+      code: 'IMAGE_PULL_FAILED',
+    });
+  }
+}
