@@ -4,7 +4,7 @@
  * narrow client interface over dockerode so tests can inject a fake.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -79,6 +79,14 @@ export interface EngineInfoRaw {
   CgroupVersion?: string;
   /** "cgroupfs" | "systemd" | "none" */
   CgroupDriver?: string;
+  /** "linux" | "windows" (Docker Desktop in Windows-containers mode). */
+  OSType?: string;
+  /** e.g. "name=seccomp,profile=builtin", "name=rootless", "name=selinux", "name=cgroupns". */
+  SecurityOptions?: string[] | null;
+  /** Podman's compat API only (pkg/api/handlers/compat/info.go). */
+  Rootless?: boolean;
+  /** Runtimes the engine offers; Docker Desktop's Enhanced Container Isolation adds sysbox-runc. */
+  Runtimes?: Record<string, unknown> | null;
 }
 
 export interface EngineVersionRaw {
@@ -103,7 +111,7 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv): string {
   return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
 }
 
-export function resolveEndpoint(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): DockerEndpoint {
+export function resolveEndpoint(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, isUsable: (path: string) => boolean = usable): DockerEndpoint {
   if (env.DOCKER_HOST) return { host: env.DOCKER_HOST, source: 'DOCKER_HOST' };
   const configDir = dockerConfigDir(env);
   let context = env.DOCKER_CONTEXT;
@@ -127,7 +135,38 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv, platform: NodeJS.Platfor
   if (platform === 'win32') return { host: 'npipe:////./pipe/docker_engine', source: 'default' };
   const userSocket = join(env.HOME || homedir(), '.docker', 'run', 'docker.sock');
   if (platform === 'darwin' && existsSync(userSocket)) return { host: `unix://${userSocket}`, source: 'default' };
-  return { host: 'unix:///var/run/docker.sock', source: 'default' };
+  if (platform === 'linux' && !isUsable(SYSTEM_SOCKET)) {
+    // No usable system socket: a rootless engine's own socket, as `docker` and `podman` would find it.
+    const own = userSockets(env).find((s) => isUsable(s.path));
+    if (own) return { host: `unix://${own.path}`, source: 'default' };
+  }
+  return { host: `unix://${SYSTEM_SOCKET}`, source: 'default' };
+}
+
+export const SYSTEM_SOCKET = '/var/run/docker.sock';
+
+/**
+ * The sockets rootless engines listen on: rootless Docker at $XDG_RUNTIME_DIR/docker.sock (docs.docker.com
+ * "Rootless mode", `dockerd-rootless.sh`), rootless Podman's API at $XDG_RUNTIME_DIR/podman/podman.sock
+ * (podman.socket user unit, `podman system service`). Without XDG_RUNTIME_DIR, /run/user/<uid> as systemd sets it.
+ */
+export function userSockets(env: NodeJS.ProcessEnv, uid = process.getuid?.()): { engine: 'Docker' | 'Podman'; path: string }[] {
+  const runtimeDir = env.XDG_RUNTIME_DIR || (uid !== undefined ? `/run/user/${uid}` : undefined);
+  if (!runtimeDir) return [];
+  return [
+    { engine: 'Docker', path: join(runtimeDir, 'docker.sock') },
+    { engine: 'Podman', path: join(runtimeDir, 'podman', 'podman.sock') },
+  ];
+}
+
+/** A socket this user may connect to (connect() needs write permission on the socket file). */
+function usable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** dockerode options for an endpoint (explicit, so a DOCKER_HOST in process.env never overrides what we resolved). */
@@ -171,6 +210,14 @@ export interface Engine {
   rootDir?: string;
   /** The engine's cgroup hierarchy, "1" or "2"; empty when the engine does not say (old API, Podman). */
   cgroupVersion: string;
+  /** "linux" unless the engine says otherwise (Docker Desktop in Windows-containers mode says "windows"). */
+  osType: string;
+  /** The engine runs as a user, not root (rootless Docker or rootless Podman). */
+  rootless: boolean;
+  /** SELinux labels are enforced on containers (Fedora, RHEL, Podman machine). */
+  selinux: boolean;
+  /** Docker Desktop's Enhanced Container Isolation: containers may not mount the Docker socket. */
+  eci: boolean;
   endpoint: DockerEndpoint;
 }
 
@@ -210,10 +257,31 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
+/**
+ * The engine's security facts from `docker info`. Rootless: "name=rootless" in SecurityOptions (dockerd,
+ * daemon/info.go; Podman, pkg/api/handlers/compat/info.go getSecOpts) or Podman's own Rootless field. SELinux:
+ * "name=selinux" (both engines). ECI: Docker Desktop launches every container with its Sysbox runtime ("How
+ * Enhanced Container Isolation works", docs.docker.com); a sysbox runtime listed in Runtimes is taken as the sign
+ * (the docs do not show `docker info` under ECI, so this is an inference, and only for Docker Desktop).
+ */
+export function securityFacts(info: EngineInfoRaw, product: EngineProduct): Pick<Engine, 'rootless' | 'selinux' | 'eci' | 'osType'> {
+  const opts = (info.SecurityOptions ?? []).map((o) => o.toLowerCase());
+  const has = (name: string) => opts.some((o) => o.split(',').includes(`name=${name}`));
+  const runtimes = Object.keys(info.Runtimes ?? {}).map((r) => r.toLowerCase());
+  return {
+    osType: (info.OSType || 'linux').toLowerCase(),
+    rootless: has('rootless') || info.Rootless === true,
+    selinux: has('selinux'),
+    eci: product === 'Docker Desktop' && runtimes.some((r) => r.startsWith('sysbox')),
+  };
+}
+
 export async function inspectEngine(docker: DockerApi, endpoint: DockerEndpoint, timeoutMs = 8000): Promise<Engine> {
   const [info, version] = await withTimeout(Promise.all([docker.info(), docker.version()]), timeoutMs, `the Docker engine at ${endpoint.host}`);
+  const product = detectProduct(info, version, endpoint);
   return {
-    product: detectProduct(info, version, endpoint),
+    ...securityFacts(info, product),
+    product,
     version: version.Version ?? info.ServerVersion ?? 'unknown',
     apiVersion: version.ApiVersion ?? '',
     memTotal: info.MemTotal ?? 0,
@@ -231,21 +299,46 @@ export function startHint(endpoint: DockerEndpoint, platform: NodeJS.Platform): 
   const ctx = (endpoint.context ?? '').toLowerCase();
   if (h.includes('colima') || ctx.startsWith('colima')) return 'start Colima: `colima start`';
   if (h.includes('orbstack') || ctx === 'orbstack') return 'start OrbStack: `orb start`';
-  if (h.includes('podman')) return platform === 'linux' ? 'start the Podman socket: `systemctl --user start podman.socket`' : 'start the Podman machine: `podman machine start`';
-  if (h.includes('/.rd/') || ctx.includes('rancher')) return 'start Rancher Desktop';
+  if (h.includes('podman')) return platform === 'linux' ? podmanSocketHint : 'start the Podman machine: `podman machine start`';
+  if (h.includes('/.rd/') || ctx.includes('rancher')) return rancherHint;
   if (ctx.startsWith('desktop-') || platform === 'darwin' || platform === 'win32') return 'start Docker Desktop (or Colima/OrbStack) and wait until it says it is running';
-  return 'start the Docker engine: `sudo systemctl start docker` (or `sudo dockerd &`)';
+  return `start the Docker engine: \`sudo systemctl start docker\` (rootless Docker: \`systemctl --user start docker\`; Podman: ${podmanSocketHint.replace(/^start the Podman socket: /, '')})`;
+}
+
+/** Rootless Podman serves the Docker API on a user socket once its systemd unit runs. */
+export const podmanSocketHint =
+  'start the Podman socket: `systemctl --user enable --now podman.socket`, then `export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock`';
+
+/** Rancher Desktop's containerd engine (nerdctl) serves no Docker API: the socket is missing until dockerd is chosen. */
+export const rancherHint =
+  'start Rancher Desktop with the dockerd (moby) engine: Preferences → Container Engine → dockerd (moby); its containerd engine serves no Docker API';
+
+/** Where a socket path really leads (podman-docker links /run/docker.sock to Podman's rootful socket). */
+function realSocket(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The error for an engine that does not answer: which endpoint we tried, why it failed, and how to start it. */
-export function unreachableError(endpoint: DockerEndpoint, cause: unknown, platform: NodeJS.Platform = process.platform): UserError {
+export function unreachableError(
+  endpoint: DockerEndpoint,
+  cause: unknown,
+  platform: NodeJS.Platform = process.platform,
+  resolve: (path: string) => string = realSocket,
+): UserError {
   const msg = (cause as Error)?.message ?? String(cause);
   const code = (cause as NodeJS.ErrnoException)?.code;
   const via =
     endpoint.source === 'DOCKER_HOST' ? ' (from DOCKER_HOST)' : endpoint.source === 'context' ? ` (from the docker context "${endpoint.context}")` : '';
   let next = startHint(endpoint, platform);
   if (code === 'EACCES') {
-    next = `your user may not use the socket: \`sudo usermod -aG docker $USER\` and log in again (or point DOCKER_HOST at a socket you may use)`;
+    const target = endpoint.host.startsWith('unix://') ? resolve(endpoint.host.slice('unix://'.length)) : '';
+    next = target.includes('podman')
+      ? `${target} is rootful Podman's socket (the podman-docker package links the Docker socket there), which only root may use; use your own Podman instead: ${podmanSocketHint.replace(/^start the Podman socket: /, '')}`
+      : `your user may not use the socket: \`sudo usermod -aG docker $USER\` and log in again (or point DOCKER_HOST at a socket you may use, e.g. rootless Docker's unix://$XDG_RUNTIME_DIR/docker.sock)`;
   } else if (endpoint.source === 'DOCKER_HOST') {
     next = `${next}; or unset DOCKER_HOST if it points at the wrong engine`;
   } else if (endpoint.source === 'context') {

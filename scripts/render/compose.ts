@@ -44,7 +44,25 @@ export interface ComposeOptions {
   sources?: SourceDirs;
   /** Extra header comment lines (how to regenerate this copy). */
   header?: string[];
+  /** What the engine needs (default: a Docker Engine with its socket at /var/run/docker.sock). */
+  engine?: EngineAdaptations;
 }
+
+/** How the compose file adapts to the engine it runs on (scripts/runtimes/engine-plan.ts decides). */
+export interface EngineAdaptations {
+  /**
+   * The Docker socket Alloy reads, as a path in the engine's filesystem (inside the VM for VM products); undefined
+   * when it cannot be mounted: Alloy then runs without container-log collection.
+   */
+  dockerSocket: string | undefined;
+  /** Podman: SELinux labels off for containers that mount host files (Podman relabels nothing by itself). */
+  disableSelinuxLabels: boolean;
+  /** false when a rootless engine cannot set CPU limits (the cgroup cpu controller is not delegated to the user). */
+  cpuLimits: boolean;
+}
+
+/** The render for a Docker Engine whose socket is /var/run/docker.sock (the committed file, `render --out`). */
+export const defaultEngine: EngineAdaptations = { dockerSocket: '/var/run/docker.sock', disableSelinuxLabels: false, cpuLimits: true };
 
 /** The committed compose/docker-compose.yml lives one level below the package root. */
 export const committedComposePaths: ComposePaths = { config: '../config', dashboards: '../dashboards', buildContext: '..' };
@@ -63,6 +81,7 @@ interface ComposeMount {
   source: string;
   target: string;
   read_only?: boolean;
+  bind?: { create_host_path: boolean };
 }
 interface ComposeService {
   image: string;
@@ -82,7 +101,7 @@ interface ComposeService {
   security_opt?: string[];
   network_mode?: string;
   restart: 'no' | 'unless-stopped';
-  deploy?: { resources: { limits: { cpus: number; memory: string } } };
+  deploy?: { resources: { limits: { cpus?: number; memory: string } } };
   networks?: Record<string, { aliases: string[] }>;
   labels: Record<string, string>;
 }
@@ -176,8 +195,17 @@ function dataOwnerService(stack: Stack, labels: Record<string, string>): Compose
 
 const portString = (ip: string, host: number, container: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${host}:${container}`;
 
+/** Where Alloy finds the socket inside its container (the configs' `host = "unix:///var/run/docker.sock"`). */
+export const DOCKER_SOCKET_TARGET = '/var/run/docker.sock';
+
+/** A component's config files on compose; without a Docker socket, none of those that read it. */
+export function composeConfigFiles(c: Component, engine: EngineAdaptations = defaultEngine) {
+  return configFilesFor(c, 'compose').filter((f) => engine.dockerSocket || !f.needsDockerSocket);
+}
+
 export function composeDocument(stack: Stack, opts: ComposeOptions = {}): ComposeFile {
   const paths = opts.paths ?? committedComposePaths;
+  const engine = opts.engine ?? defaultEngine;
   const sources = opts.sources ?? defaultSources();
   const services: Record<string, ComposeService> = {};
   const volumes: NonNullable<ComposeFile['volumes']> = {};
@@ -210,9 +238,8 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
       volumes[vol] = { labels: { ...own, 'com.mop-sandbox.component': c.name } };
       mounts.push({ type: 'volume', source: vol, target: c.dataDir });
     }
-    for (const f of configFilesFor(c, 'compose')) {
+    for (const f of composeConfigFiles(c, engine)) {
       assertSourceExists(f, sources, c.name);
-      // Long syntax: a missing file fails `up` clearly instead of becoming an empty directory.
       mounts.push({ type: 'bind', source: join(f.from === 'dashboards' ? paths.dashboards : paths.config, f.source), target: f.target, read_only: true });
     }
     if (mountsDashboards(c)) {
@@ -221,7 +248,11 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     }
     // read_only keeps the socket file from being replaced; it does not limit the Docker API behind it (a read-only
     // mount does not stop connect() on a socket). Whoever controls Alloy controls the engine: README, security notes.
-    if (c.collectsLogs) mounts.push({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true });
+    // create_host_path: false: compose >= 2.30 sends binds through the legacy API, which makes a missing source an
+    // empty root-owned directory (docker/compose#12797); this makes it an error instead.
+    if (c.collectsLogs && engine.dockerSocket) {
+      mounts.push({ type: 'bind', source: engine.dockerSocket, target: DOCKER_SOCKET_TARGET, read_only: true, bind: { create_host_path: false } });
+    }
     if (mounts.length) svc.volumes = mounts;
 
     const hc = healthcheck(c, Boolean(opts.startInterval));
@@ -237,10 +268,15 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
       if (parseUser(svc.user).uid === 0) svc.cap_add = ['DAC_OVERRIDE'];
       svc.security_opt = ['no-new-privileges:true'];
     }
+    // Podman on SELinux hosts: a container may read neither the user's files nor the engine's socket
+    // (containers/podman#20204). Labels off rather than `:z`, which relabels the host's files and fails on files
+    // the user does not own (a global install).
+    if (engine.disableSelinuxLabels && !c.privileged && mounts.some((m) => m.type === 'bind')) svc.security_opt = [...(svc.security_opt ?? []), 'label=disable'];
     if (c.hostPid) svc.pid = 'host';
     svc.restart = c.oneShot ? 'no' : 'unless-stopped';
     // compose v2 applies deploy.resources.limits to plain containers (no swarm); checked on Engine 20.10.
-    svc.deploy = { resources: { limits: { cpus: quantityCpus(c.resources.limits.cpu), memory: composeMemory(c.resources.limits.memory) } } };
+    const memory = composeMemory(c.resources.limits.memory);
+    svc.deploy = { resources: { limits: engine.cpuLimits ? { cpus: quantityCpus(c.resources.limits.cpu), memory } : { memory } } };
     // The same gossip name as the headless Service on Kubernetes; Docker's DNS answers it with every replica.
     if (c.gossipService) svc.networks = { default: { aliases: [c.gossipService] } };
     svc.labels = labels;
@@ -253,12 +289,22 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
   return doc;
 }
 
+/** What the file leaves out for this engine, said in its header. */
+function engineNotes(engine: EngineAdaptations): string[] {
+  const notes: string[] = [];
+  if (!engine.dockerSocket) notes.push('No container-log collection: the engine\'s Docker socket cannot be mounted (see `mop-sandbox doctor`).');
+  if (!engine.cpuLimits) notes.push('No CPU limits: this rootless engine cannot set them (the cgroup cpu controller is not delegated).');
+  if (engine.disableSelinuxLabels) notes.push('SELinux labels are off for containers that mount host files (Podman).');
+  return notes;
+}
+
 export function renderCompose(stack: Stack, opts: ComposeOptions = {}): string {
   const doc = composeDocument(stack, opts);
   const header = [
     `${GENERATED}.`,
     `Profile: ${stack.profile.name}, object store: ${stack.store}.`,
     ...(opts.header ?? []),
+    ...engineNotes(opts.engine ?? defaultEngine),
     'Credentials are required variables, never written here. Set them in the environment or in a .env file',
     `(mode 0600) next to this file: ${secretNames.map(secretEnvName).join(', ')}.`,
     'Published ports bind to ' + stack.bindAddress + ' only.',

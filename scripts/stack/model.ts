@@ -69,6 +69,8 @@ export interface ConfigFile {
   /** Only mounted in these runtimes (default: all). */
   runtimes?: RuntimeName[];
   from?: 'config' | 'dashboards';
+  /** Reads the Docker socket: left out (no container-log collection) when the engine's socket cannot be mounted. */
+  needsDockerSocket?: boolean;
 }
 
 /** An environment value: a literal, or a generated credential. */
@@ -588,7 +590,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
       ],
       configFiles: [
         { source: 'alloy/config.alloy', target: '/etc/alloy/config.alloy' },
-        { source: 'alloy/logs-docker.alloy', target: '/etc/alloy/logs-docker.alloy', runtimes: ['compose'] },
+        { source: 'alloy/logs-docker.alloy', target: '/etc/alloy/logs-docker.alloy', runtimes: ['compose'], needsDockerSocket: true },
         { source: 'alloy/logs-kubernetes.alloy', target: '/etc/alloy/logs-kubernetes.alloy', runtimes: ['kind'] },
         // Which containers or pods are discovered: this stack's own (default), or everything (collectAllLogs).
         ...logDiscoveryFiles(collectAllLogs),
@@ -786,7 +788,7 @@ function withMemoryLimit(r: ResourceSpec, limit: string | undefined): ResourceSp
 function logDiscoveryFiles(all: boolean): ConfigFile[] {
   const scope = all ? 'all' : 'stack';
   return [
-    { source: `alloy/discovery-docker-${scope}.alloy`, target: `/etc/alloy/discovery-docker-${scope}.alloy`, runtimes: ['compose'] },
+    { source: `alloy/discovery-docker-${scope}.alloy`, target: `/etc/alloy/discovery-docker-${scope}.alloy`, runtimes: ['compose'], needsDockerSocket: true },
     { source: `alloy/discovery-kubernetes-${scope}.alloy`, target: `/etc/alloy/discovery-kubernetes-${scope}.alloy`, runtimes: ['kind'] },
   ];
 }
