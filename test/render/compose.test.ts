@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { UserError } from '../../scripts/lib/errors.js';
 import { configDir, packageRoot } from '../../scripts/lib/paths.js';
 import { secretEnvName } from '../../scripts/render/common.js';
-import { DATA_OWNER_SERVICE, composeDocument, composeMemory, composeRenderFiles, renderCompose, renderEnvFile } from '../../scripts/render/compose.js';
+import { DATA_OWNER_SERVICE, type EngineAdaptations, composeDocument, composeMemory, composeRenderFiles, renderCompose, renderEnvFile } from '../../scripts/render/compose.js';
 import { buildStack, secretNames, stackLabel, userOn, type Stack } from '../../scripts/stack/model.js';
 import { skipGroup } from '../support/skips.js';
 import { composeV2, composeValidator, fakeCredentials, label, stackOf, tempDir, variants } from './helpers.js';
@@ -16,6 +16,11 @@ const execFileAsync = promisify(execFile);
 const validate = composeValidator();
 const v2 = composeV2();
 skipGroup('docker compose config checks', v2.ok ? undefined : v2.why, { requiredInCI: true });
+/** The engine adaptations besides the default: a rootless Podman without cpu delegation, an engine without a socket. */
+const engineVariants: EngineAdaptations[] = [
+  { dockerSocket: '/run/user/1000/podman/podman.sock', disableSelinuxLabels: true, cpuLimits: false },
+  { dockerSocket: undefined, disableSelinuxLabels: false, cpuLimits: true },
+];
 const credentialEnv = Object.fromEntries(secretNames.map((n) => [secretEnvName(n), fakeCredentials[n]]));
 
 describe('compose renderer', () => {
@@ -26,6 +31,7 @@ describe('compose renderer', () => {
       expect(validate(parse(text))).toEqual([]);
       expect(parse(text)).toEqual(composeDocument(stack, { startInterval }));
     }
+    for (const engine of engineVariants) expect(validate(parse(renderCompose(stack, { engine })))).toEqual([]);
   });
 
   it('catches what the schema is for (a typo is reported)', () => {
@@ -112,10 +118,47 @@ describe('compose renderer', () => {
     const alloyTargets = doc.services.alloy.volumes!.map((v) => v.target);
     expect(alloyTargets).toContain('/etc/alloy/logs-docker.alloy');
     expect(alloyTargets).not.toContain('/etc/alloy/logs-kubernetes.alloy');
-    expect(doc.services.alloy.volumes).toContainEqual({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true });
+    // create_host_path: false, so a missing socket fails instead of becoming an empty root-owned directory.
+    expect(doc.services.alloy.volumes).toContainEqual({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true, bind: { create_host_path: false } });
     expect(doc.services.grafana.volumes).toContainEqual({ type: 'bind', source: '../dashboards', target: '/etc/mop/dashboards', read_only: true });
     for (const s of Object.values(doc.services)) for (const v of s.volumes ?? []) if (v.type === 'bind') expect(v.read_only).toBe(true);
     expect(doc.services.demo.build).toEqual({ context: '..', dockerfile: 'demo-app/Dockerfile' });
+  });
+
+  it('mounts the engine\'s own Docker socket; without one, Alloy gets neither the socket nor the files that read it, and the header says so', () => {
+    const stack = buildStack();
+    const own = composeDocument(stack, { engine: { dockerSocket: '/run/user/1000/podman/podman.sock', disableSelinuxLabels: false, cpuLimits: true } });
+    expect(own.services.alloy.volumes).toContainEqual(expect.objectContaining({ source: '/run/user/1000/podman/podman.sock', target: '/var/run/docker.sock', bind: { create_host_path: false } }));
+    const none = { dockerSocket: undefined, disableSelinuxLabels: false, cpuLimits: true };
+    const targets = composeDocument(stack, { engine: none }).services.alloy.volumes!.map((v) => v.target);
+    expect(targets).not.toContain('/var/run/docker.sock');
+    expect(targets).not.toContain('/etc/alloy/logs-docker.alloy');
+    expect(targets.filter((t) => t.includes('discovery-docker'))).toEqual([]);
+    // Every other Alloy file stays (OTLP, metrics scrapes).
+    expect(targets).toContain('/etc/alloy/config.alloy');
+    expect(targets).toContain('/etc/alloy/stack-compose.alloy');
+    expect(renderCompose(stack, { engine: none })).toContain('No container-log collection');
+  });
+
+  it('Podman: SELinux labels off for every container that mounts host files, and only on Podman', () => {
+    const stack = buildStack({ obi: true });
+    const podman = composeDocument(stack, { engine: { dockerSocket: '/var/run/docker.sock', disableSelinuxLabels: true, cpuLimits: true } });
+    for (const [name, svc] of Object.entries(podman.services)) {
+      const binds = (svc.volumes ?? []).some((v) => v.type === 'bind');
+      expect(svc.security_opt?.includes('label=disable') ?? false, name).toBe(binds && !svc.privileged);
+    }
+    expect(podman.services.alloy.security_opt).toEqual(['no-new-privileges:true', 'label=disable']);
+    for (const svc of Object.values(composeDocument(stack).services)) expect(svc.security_opt ?? []).not.toContain('label=disable');
+  });
+
+  it('no `cpus` where the engine cannot set CPU limits; memory limits stay', () => {
+    const doc = composeDocument(buildStack(), { engine: { dockerSocket: '/var/run/docker.sock', disableSelinuxLabels: false, cpuLimits: false } });
+    for (const [name, svc] of Object.entries(doc.services)) {
+      if (!svc.deploy) continue;
+      expect(svc.deploy.resources.limits.cpus, name).toBeUndefined();
+      expect(svc.deploy.resources.limits.memory, name).toMatch(/^\d+[GMK]?$/);
+    }
+    expect(composeDocument(buildStack()).services.tempo.deploy!.resources.limits.cpus).toBeGreaterThan(0);
   });
 
   it('runs every component as non-root except Alloy (Docker socket) and OBI (eBPF), each with its reason in the model', () => {
@@ -191,18 +234,22 @@ describe('compose renderer', () => {
 
   it.skipIf(!v2.ok)('passes `docker compose config -q` (compose v2) for every variant, and with start_interval', async () => {
     const dir = join(packageRoot, 'compose'); // relative paths resolve like the committed file's
-    const cases = [...variants.map((o) => ({ opts: o, startInterval: false })), { opts: variants[0], startInterval: true }];
+    const cases = [
+      ...variants.map((o) => ({ opts: o, startInterval: false, engine: undefined })),
+      { opts: variants[0], startInterval: true, engine: undefined },
+      ...engineVariants.map((engine) => ({ opts: variants[0], startInterval: false, engine })),
+    ];
     const results = await Promise.all(
-      cases.map(async ({ opts, startInterval }) => {
+      cases.map(async ({ opts, startInterval, engine }) => {
         const file = join(tempDir('compose'), 'docker-compose.yml');
-        writeFileSync(file, renderCompose(stackOf(opts), { startInterval }));
+        writeFileSync(file, renderCompose(stackOf(opts), { startInterval, engine }));
         const r = await execFileAsync('docker', ['compose', '--project-directory', dir, '-f', file, 'config', '-q'], {
           env: { ...process.env, ...credentialEnv },
         }).then(
           (x) => ({ code: 0, stderr: x.stderr }),
           (e) => ({ code: e.code ?? 1, stderr: String(e.stderr) }),
         );
-        return { name: `${label(opts)} startInterval=${startInterval}`, ...r };
+        return { name: `${label(opts)} startInterval=${startInterval} engine=${JSON.stringify(engine)}`, ...r };
       }),
     );
     expect(results.filter((r) => r.code !== 0 || r.stderr)).toEqual([]);
