@@ -83,6 +83,8 @@ export async function checkCompose(deps: PreflightDeps): Promise<PreflightCheck 
     return { id: 'compose', title, ok: false, severity: 'error', detail: 'the `docker` CLI is not on PATH', fix: `install the Docker CLI, then ${composeInstallHint}` };
   }
   const r = await deps.exec.run('docker', ['compose', 'version', '--short'], { env: deps.env, allowFail: true, timeoutMs: 15_000 });
+  const podman = podmanComposeAdvice(`${r.stdout}\n${r.stderr}`);
+  if (podman) return { id: 'compose', title, ok: false, severity: 'error', ...podman };
   const version = r.stdout.trim().replace(/^v/, '');
   const major = Number(version.split('.')[0]);
   if (r.exitCode !== 0 || !Number.isFinite(major) || major < 2) {
@@ -96,6 +98,27 @@ export async function checkCompose(deps: PreflightDeps): Promise<PreflightCheck 
     };
   }
   return { id: 'compose', title, ok: true, severity: 'error', detail: `compose ${version}`, version };
+}
+
+/**
+ * Podman users' `docker compose`: with the podman-docker shim, `docker` is Podman, whose `podman compose` (4.7+)
+ * runs a provider: docker-compose v2 when found, else podman-compose (podman cmd/podman/compose.go, compose_providers
+ * in containers.conf(5)). podman-compose is not compose v2 (no `up --pull never`, its own labels and names), and
+ * 1.0.x does not know `version --short`; a Podman older than 4.7 has no `compose` at all.
+ */
+export function podmanComposeAdvice(output: string): { detail: string; fix: string } | undefined {
+  const useV2 =
+    'install the docker-compose v2 binary (https://github.com/docker/compose/releases) as `docker-compose` on PATH: `podman compose` uses it before podman-compose (or name it: PODMAN_COMPOSE_PROVIDER=/path/to/docker-compose); DOCKER_HOST must point at the Podman socket';
+  if (/podman-compose|podman-composer/i.test(output)) {
+    return { detail: '`docker compose` runs podman-compose, which is not compose v2 (mop-sandbox needs compose v2\'s `up --pull never`, labels and names)', fix: useV2 };
+  }
+  if (/unrecognized command `podman compose`/i.test(output)) {
+    return {
+      detail: '`docker` is Podman (the podman-docker shim), and this Podman has no `compose` command (it came in Podman 4.7)',
+      fix: `install the Docker CLI with its compose v2 plugin (Docker's docker-ce-cli and docker-compose-plugin packages) and set DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock (rootful: unix:///run/podman/podman.sock), or upgrade Podman to 4.7+ and ${useV2}`,
+    };
+  }
+  return undefined;
 }
 
 export const portSetting = (component: string, name: string) => `MOP_PORT_${component.toUpperCase()}_${name.toUpperCase().replace(/-/g, '_')}`;

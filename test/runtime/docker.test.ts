@@ -52,8 +52,20 @@ describe('Docker endpoint resolution', () => {
   });
 
   it('falls back to the default socket', () => {
-    expect(resolveEndpoint({ HOME: home() }, 'linux')).toEqual({ host: 'unix:///var/run/docker.sock', source: 'default' });
+    expect(resolveEndpoint({ HOME: home() }, 'linux', () => true)).toEqual({ host: 'unix:///var/run/docker.sock', source: 'default' });
     expect(resolveEndpoint({ HOME: home() }, 'win32').host).toBe('npipe:////./pipe/docker_engine');
+  });
+
+  it('without a usable system socket on Linux, finds a rootless engine: rootless Docker first, then rootless Podman', () => {
+    const env = { HOME: home(), XDG_RUNTIME_DIR: '/run/user/1000' };
+    const only = (...paths: string[]) => (p: string) => paths.includes(p);
+    expect(resolveEndpoint(env, 'linux', only('/run/user/1000/podman/podman.sock'))).toEqual({ host: 'unix:///run/user/1000/podman/podman.sock', source: 'default' });
+    expect(resolveEndpoint(env, 'linux', only('/run/user/1000/docker.sock', '/run/user/1000/podman/podman.sock')).host).toBe('unix:///run/user/1000/docker.sock');
+    // A usable system socket wins; with nothing usable, the system socket is named (its error says how to start an engine).
+    expect(resolveEndpoint(env, 'linux', only('/var/run/docker.sock', '/run/user/1000/podman/podman.sock')).host).toBe('unix:///var/run/docker.sock');
+    expect(resolveEndpoint(env, 'linux', only()).host).toBe('unix:///var/run/docker.sock');
+    // DOCKER_HOST and contexts still come first.
+    expect(resolveEndpoint({ ...env, DOCKER_HOST: 'unix:///x.sock' }, 'linux', only('/run/user/1000/podman/podman.sock')).host).toBe('unix:///x.sock');
   });
 
   it('turns endpoints into explicit dockerode options (so process.env.DOCKER_HOST cannot override them)', () => {
@@ -113,8 +125,29 @@ describe('Docker unreachable', () => {
   });
 
   it('explains a permission problem on the socket', () => {
-    const err = unreachableError({ host: 'unix:///var/run/docker.sock', source: 'default' }, Object.assign(new Error('EACCES'), { code: 'EACCES' }), 'linux');
+    const eacces = Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    const err = unreachableError({ host: 'unix:///var/run/docker.sock', source: 'default' }, eacces, 'linux', (p) => p);
     expect(err.next).toMatch(/usermod -aG docker/);
+    // podman-docker links the Docker socket to rootful Podman's: the docker group would not help; the user's own Podman would.
+    const podman = unreachableError({ host: 'unix:///var/run/docker.sock', source: 'default' }, eacces, 'linux', () => '/run/podman/podman.sock');
+    expect(podman.next).toContain('/run/podman/podman.sock is rootful Podman\'s socket');
+    expect(podman.next).toContain('systemctl --user enable --now podman.socket');
+    expect(podman.next).toContain('DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock');
+    expect(podman.next).not.toMatch(/usermod/);
+  });
+
+  it('Podman and Rancher Desktop get their own hints (the podman socket unit; Rancher\'s containerd engine serves no Docker API)', () => {
+    const enoent = Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' });
+    const podman = unreachableError({ host: 'unix:///run/user/1000/podman/podman.sock', source: 'default' }, enoent, 'linux');
+    expect(podman.next).toContain('systemctl --user enable --now podman.socket');
+    expect(unreachableError({ host: 'unix:///var/folders/x/podman-machine-default-api.sock', source: 'DOCKER_HOST' }, enoent, 'darwin').next).toContain('podman machine start');
+    const rd = unreachableError({ host: 'unix:///Users/me/.rd/docker.sock', source: 'context', context: 'rancher-desktop' }, enoent, 'darwin');
+    expect(rd.next).toContain('dockerd (moby)');
+    expect(rd.next).toContain('containerd engine serves no Docker API');
+    // On plain Linux, the rootless engines are named beside the system service.
+    const linux = unreachableError({ host: 'unix:///var/run/docker.sock', source: 'default' }, enoent, 'linux');
+    expect(linux.next).toContain('systemctl --user start docker');
+    expect(linux.next).toContain('podman.socket');
   });
 });
 

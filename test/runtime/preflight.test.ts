@@ -59,6 +59,27 @@ describe('preflight: compose v2', () => {
     expect(c.fix).toMatch(/docker-compose-plugin/);
   });
 
+  // Outputs recorded on this machine: podman-compose 1.0.3 (Debian) run as `podman-compose version --short` (what
+  // `podman compose` would run with podman-compose as its provider), and `podman compose version` from podman 4.3.1
+  // (what the podman-docker shim runs for `docker compose version`).
+  it('recognises podman-compose and says how Podman users get compose v2', async () => {
+    const stderr = "usage: podman-compose [-h] [-v] [-f file] [-p PROJECT_NAME]\n                      [--podman-path PODMAN_PATH] [--podman-args args]\npodman-compose: error: unrecognized arguments: --short\n";
+    const c = await checkCompose({ exec: recordingExec({ 'docker compose': { exitCode: 2, stdout: "['podman', '--version', '']\nusing podman version: 4.3.1\n", stderr } }, ['docker']), env: {} });
+    expect(c).toMatchObject({ ok: false, severity: 'error', detail: expect.stringContaining('runs podman-compose, which is not compose v2') });
+    expect(c.fix).toContain('PODMAN_COMPOSE_PROVIDER');
+    expect(c.fix).not.toMatch(/docker-compose-plugin/);
+    // A newer podman-compose that answers `--short` is still podman-compose, not compose 2.x.
+    const newer = await checkCompose({ exec: recordingExec({ 'docker compose': { stdout: 'podman-compose version 1.2.0\n' } }, ['docker']), env: {} });
+    expect(newer.ok).toBe(false);
+  });
+
+  it('recognises the podman-docker shim on a Podman without `compose`', async () => {
+    const stderr = "Error: unrecognized command `podman compose`\nTry 'podman --help' for more information\n";
+    const c = await checkCompose({ exec: recordingExec({ 'docker compose': { exitCode: 125, stderr } }, ['docker']), env: {} });
+    expect(c.detail).toContain('`docker` is Podman');
+    expect(c.fix).toContain('DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock');
+  });
+
   it('rejects a missing docker CLI', async () => {
     const c = await checkCompose({ exec: recordingExec({}, []), env: {} });
     expect(c).toMatchObject({ ok: false, detail: 'the `docker` CLI is not on PATH' });
