@@ -12,6 +12,8 @@ import { credentialEnv, probeHost, projectName } from '../../scripts/runtimes/co
 import { pullFailureGroups } from '../../scripts/runtimes/compose/images.js';
 import { buildStack, type ComponentName, type Stack } from '../../scripts/stack/model.js';
 import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
+import type { EngineInfoRaw, EngineVersionRaw } from '../../scripts/lib/docker.js';
+import type { HostProbe } from '../../scripts/runtimes/engine-plan.js';
 
 const credentials = { GRAFANA_ADMIN_PASSWORD: 'pw-secret-1', S3_ACCESS_KEY_ID: 'mopkey', S3_SECRET_ACCESS_KEY: 'sk-secret-2', DEMO_CONTROL_TOKEN: 'tok-secret-3', S3_TEMPO_ACCESS_KEY_ID: 's3-tempo-acc', S3_TEMPO_SECRET_ACCESS_KEY: 's3-tempo-sec', S3_MIMIR_ACCESS_KEY_ID: 's3-mimir-acc', S3_MIMIR_SECRET_ACCESS_KEY: 's3-mimir-sec', S3_LOKI_ACCESS_KEY_ID: 's3-loki-acc', S3_LOKI_SECRET_ACCESS_KEY: 's3-loki-sec' };
 const project = 'unit';
@@ -45,10 +47,12 @@ function world(opts: {
   http?: (url: string) => { status?: number; error?: string };
   compose?: Record<string, (args: string[]) => Partial<RunResult>>;
   existing?: FakeContainer[];
+  /** Another engine than Debian's dockerd: its `docker info`/`docker version`, endpoint and host facts. */
+  engine?: { info?: EngineInfoRaw; version?: EngineVersionRaw; dockerHost: string; hostProbe: HostProbe };
 }) {
   const stack = opts.stack ?? buildStack({ demo: false });
   const images = opts.images ?? stack.components.map((c) => c.image);
-  const fd = fakeDocker({ images, version: { ApiVersion: opts.apiVersion ?? '1.41' }, containers: opts.existing, volumes: [{ name: `${project}_tempo-data`, project }], networks: [{ name: `${project}_default`, project }] });
+  const fd = fakeDocker({ images, info: opts.engine?.info, version: { ApiVersion: opts.apiVersion ?? '1.41', ...opts.engine?.version }, containers: opts.existing, volumes: [{ name: `${project}_tempo-data`, project }], networks: [{ name: `${project}_default`, project }] });
   const exec = recordingExec(
     {
       docker: (args) => {
@@ -61,11 +65,12 @@ function world(opts: {
     },
     ['docker'],
   );
-  const env = { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() };
+  const env = { MOP_PROJECT: project, MOP_STATE_DIR: tempDir(), ...(opts.engine ? { DOCKER_HOST: opts.engine.dockerHost } : {}) };
   const probes: string[] = [];
   const runtime = createComposeRuntime({
     exec,
     env,
+    hostProbe: opts.engine?.hostProbe,
     docker: fd.docker,
     platform: 'linux',
     intervalMs: 5,
@@ -80,6 +85,9 @@ function world(opts: {
 }
 
 const composeCalls = (exec: ReturnType<typeof recordingExec>) => exec.calls.filter((c) => c.file === 'docker' && c.args[0] === 'compose').map((c) => c.args.slice(5).join(' '));
+
+/** Host facts for the engine plan: the default socket exists, every cgroup controller is delegated. */
+const localSocket: HostProbe = { socketKind: (p) => (p === '/var/run/docker.sock' ? 'socket' : 'missing'), delegatedControllers: () => ['cpu', 'memory', 'pids'], uid: 1000 };
 
 describe('compose runtime: names and settings', () => {
   it('uses MOP_PROJECT or mop-sandbox, and rejects names compose would refuse', () => {
@@ -135,6 +143,37 @@ describe('compose runtime: up', () => {
     await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out });
     expect(composeCalls(w.exec)).toEqual(['pull --quiet grafana', 'build demo', 'up -d --no-build --pull never --remove-orphans']);
     expect(w.cap.text()).toMatch(/✓ pull grafana\/grafana:13\.2\.0/);
+  });
+
+  it('on Podman: builds with the classic builder (DOCKER_BUILDKIT=0), mounts Podman\'s socket, labels off; on dockerd: BuildKit as configured', async () => {
+    const stack = buildStack({ demo: true });
+    const present = stack.components.filter((c) => c.name !== 'demo').map((c) => c.image);
+    const sock = '/run/user/1000/podman/podman.sock';
+    const podman = world({
+      stack,
+      images: present,
+      engine: {
+        info: { Rootless: true, SecurityOptions: ['name=seccomp,profile=default', 'name=rootless'], CgroupVersion: '2' },
+        version: { Components: [{ Name: 'Podman Engine', Version: '4.9.3' }] },
+        dockerHost: `unix://${sock}`,
+        hostProbe: { socketKind: (p) => (p === sock ? 'socket' : 'missing'), delegatedControllers: () => ['memory', 'pids'], uid: 1000 },
+      },
+    });
+    await podman.runtime.up(podman.stack, { credentials, signal: new AbortController().signal, out: podman.out });
+    const build = podman.exec.calls.find((c) => c.args.includes('build'))!;
+    expect(build.env?.DOCKER_BUILDKIT).toBe('0');
+    const file = readFileSync(join(podman.env.MOP_STATE_DIR, 'compose', 'docker-compose.yml'), 'utf8');
+    expect(file).toContain(`source: ${sock}`);
+    expect(file).toContain('label=disable');
+    expect(file).not.toMatch(/cpus:/);
+    const checks = await podman.runtime.preflight(podman.stack);
+    expect(checks.find((c) => c.id === 'cpu-limits')).toMatchObject({ ok: false, severity: 'warn' });
+    expect(checks.find((c) => c.id === 'docker-socket')).toMatchObject({ ok: true, detail: `${sock} (the engine's own socket)` });
+
+    const dockerd = world({ stack, images: present });
+    await dockerd.runtime.up(dockerd.stack, { credentials, signal: new AbortController().signal, out: dockerd.out });
+    expect(dockerd.exec.calls.find((c) => c.args.includes('build'))!.env?.DOCKER_BUILDKIT).toBeUndefined();
+    expect(readFileSync(join(dockerd.env.MOP_STATE_DIR, 'compose', 'docker-compose.yml'), 'utf8')).not.toContain('label=disable');
   });
 
   it('stops at an image that cannot be pulled, without retrying a definitive error (exit 3)', async () => {
@@ -266,9 +305,9 @@ describe('compose runtime: preflight', () => {
     const stack = buildStack({ demo: false });
     const fd = engineHolding(stack, 'grafana.http');
     const exec = recordingExec({ 'docker compose version': { stdout: '2.26.1\n' } }, ['docker']);
-    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux', freeBytes: async () => 500 * 1024 ** 3 });
+    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir(), DOCKER_HOST: 'unix:///var/run/docker.sock' }, docker: fd.docker, platform: 'linux', freeBytes: async () => 500 * 1024 ** 3, hostProbe: localSocket });
     const checks = await rt.preflight(stack);
-    expect(checks.map((c) => c.id)).toEqual(['docker', 'compose', 'config', 'port:grafana.http', 'memory', 'loopback', 'disk']);
+    expect(checks.map((c) => c.id)).toEqual(['docker', 'compose', 'config', 'port:grafana.http', 'memory', 'loopback', 'disk', 'docker-socket']);
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId['port:grafana.http']).toMatchObject({ ok: false, severity: 'error', detail: expect.stringMatching(/^127\.0\.0\.1:3000 \(grafana\.http\) is taken by .*squatter/) });
     for (const id of ['docker', 'compose', 'config', 'memory', 'loopback', 'disk']) expect(byId[id], id).toMatchObject({ ok: true });
@@ -279,7 +318,7 @@ describe('compose runtime: preflight', () => {
     const stack = buildStack({ demo: false });
     const fd = engineHolding(stack, '');
     const exec = recordingExec({ 'docker compose version': { stdout: '2.26.1\n' } }, ['docker']);
-    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir() }, docker: fd.docker, platform: 'linux', freeBytes: async () => 500 * 1024 ** 3 });
+    const rt = createComposeRuntime({ exec, env: { MOP_PROJECT: project, MOP_STATE_DIR: tempDir(), DOCKER_HOST: 'unix:///var/run/docker.sock' }, docker: fd.docker, platform: 'linux', freeBytes: async () => 500 * 1024 ** 3, hostProbe: localSocket });
     const checks = await rt.preflight(stack);
     expect(checks.map((c) => [c.id, c.ok])).toEqual([
       ['docker', true],
@@ -289,6 +328,7 @@ describe('compose runtime: preflight', () => {
       ['memory', true],
       ['loopback', true],
       ['disk', true],
+      ['docker-socket', true],
     ]);
   });
 });

@@ -12,6 +12,7 @@ import { type Credentials, stateDir } from '../../lib/state.js';
 import { secretEnvName } from '../../render/common.js';
 import { defaultStackId, secretNames, stackLabel } from '../../stack/model.js';
 import type { FreeBytes } from '../disk.js';
+import type { HostProbe } from '../engine-plan.js';
 import { httpProbe } from '../readiness.js';
 import type { RuntimeDeps } from '../runtime.js';
 
@@ -78,6 +79,8 @@ export interface ComposeRuntimeDeps extends RuntimeDeps {
   intervalMs?: number;
   /** Injected statfs (unit tests). */
   freeBytes?: FreeBytes;
+  /** Injected host facts for the engine plan: sockets, cgroup delegation (unit tests). */
+  hostProbe?: HostProbe;
 }
 
 /** The compose runtime's context, passed to every stage function (the Docker client and engine load on first use). */

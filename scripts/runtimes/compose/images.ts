@@ -3,7 +3,7 @@ import { ExitCode, UserError } from '../../lib/errors.js';
 import { CommandFailed, stderrTail } from '../../lib/exec.js';
 import type { Component, Stack } from '../../stack/model.js';
 import type { UpContext } from '../runtime.js';
-import { base, client, type ComposeContext } from './context.js';
+import { base, client, type ComposeContext, getEngine } from './context.js';
 
 /** Pulls that will not succeed on retry. */
 /**
@@ -23,6 +23,15 @@ export function pullFailureGroups(failures: { image: string; stderr: string }[])
 const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|repository does not exist|invalid reference/i;
 
 /** Builds what is built locally, pulls what is missing (never re-pulls a pinned image that is present). */
+/**
+ * Podman does not serve BuildKit's session API, so compose's default BuildKit build fails against it ("booting
+ * buildkit"); the classic builder works (containers/podman#13889: DOCKER_BUILDKIT=0 is the maintainers' fix;
+ * `podman compose` sets it itself). The demo's Dockerfile uses no BuildKit-only feature.
+ */
+export async function buildEnv(cx: ComposeContext, composeEnv: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  return (await getEngine(cx)).product === 'Podman' ? { ...composeEnv, DOCKER_BUILDKIT: '0' } : composeEnv;
+}
+
 export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpContext, composeEnv: NodeJS.ProcessEnv): Promise<void> {
   const seen = new Set<string>();
   const toBuild: Component[] = [];
@@ -77,7 +86,7 @@ export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpCon
       continue;
     }
     const started = Date.now();
-    const r = await cx.exec.run('docker', [...base(cx), 'build', c.name], { env: composeEnv, signal: ctx.signal, allowFail: true });
+    const r = await cx.exec.run('docker', [...base(cx), 'build', c.name], { env: await buildEnv(cx, composeEnv), signal: ctx.signal, allowFail: true });
     if (r.exitCode === 0) steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
     else {
       steps[i].fail(ctx.signal.aborted ? 'interrupted' : stderrTail(r.stderr, 1));

@@ -10,6 +10,7 @@ import { configDir, dashboardsDir, packageRoot } from '../../lib/paths.js';
 import { stateDir } from '../../lib/state.js';
 import { renderCompose } from '../../render/compose.js';
 import { type Stack, stackLabel } from '../../stack/model.js';
+import { planEngine } from '../engine-plan.js';
 import { base, type ComposeContext, getEngine, isOwn, labelledContainers, projectLabel } from './context.js';
 
 function projectTaken(project: string, foreign: ContainerSummary[]): UserError {
@@ -38,6 +39,7 @@ export async function render(cx: ComposeContext, stack: Stack): Promise<void> {
     projectName: cx.project,
     paths: { config: configDir, dashboards: dashboardsDir, buildContext: packageRoot },
     startInterval: supportsStartInterval(eng),
+    engine: planEngine(eng, cx.platform, cx.deps.hostProbe).adaptations,
     header: [`Written by \`mop-sandbox up\` for project "${cx.project}"; configs are mounted from ${configDir}.`],
   });
   await mkdir(join(stateDir(cx.env), 'compose'), { recursive: true, mode: 0o700 });
