@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommandFailed, createExec } from '../../scripts/lib/exec.js';
+import { CommandFailed, createExec, INTERRUPTED_EXIT, NOT_FOUND_EXIT, resolveProgram, TIMEOUT_EXIT } from '../../scripts/lib/exec.js';
 import { recordingExec } from '../support/fake-exec.js';
 
 describe('exec wrapper', () => {
@@ -21,6 +21,67 @@ describe('exec wrapper', () => {
   it('passes arguments without shell interpretation', async () => {
     const r = await createExec().run('node', ['-e', 'process.stdout.write(process.argv[1])', '$(echo pwned) {{.X}}']);
     expect(r.stdout).toBe('$(echo pwned) {{.X}}');
+  });
+
+  it('reports a program that is not on PATH as exit 127, saying so (no shell to say it for us)', async () => {
+    const r = await createExec().run('mop-no-such-program', ['x'], { allowFail: true });
+    expect(r).toEqual({ stdout: '', stderr: 'mop-no-such-program: not found on PATH', exitCode: NOT_FOUND_EXIT });
+  });
+
+  // A program that starts a grandchild, prints both pids, then waits: stopping it must stop the grandchild too.
+  const parentWithGrandchild = [
+    '-e',
+    "const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(process.pid + ' ' + c.pid); setInterval(() => {}, 1000);",
+  ];
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const gone = async (pid: number) => {
+    for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 25));
+    return !alive(pid);
+  };
+
+  it('an abort stops the process and what it started, streaming stdout until then', async () => {
+    const ac = new AbortController();
+    let pids: number[] = [];
+    const r = await createExec().run(process.execPath, parentWithGrandchild, {
+      allowFail: true,
+      signal: ac.signal,
+      onStdout: (chunk) => {
+        pids = chunk.trim().split(' ').map(Number);
+        ac.abort();
+      },
+    });
+    expect(r.exitCode).toBe(INTERRUPTED_EXIT);
+    expect(pids).toHaveLength(2);
+    expect(await gone(pids[0])).toBe(true);
+    expect(await gone(pids[1])).toBe(true);
+  });
+
+  it('a timeout stops the process tree and says so in stderr', async () => {
+    const r = await createExec().run(process.execPath, parentWithGrandchild, { allowFail: true, timeoutMs: 1000 });
+    expect(r.exitCode).toBe(TIMEOUT_EXIT);
+    expect(r.stderr).toContain('stopped after 1s without finishing');
+    const [, grandchild] = r.stdout.trim().split(' ').map(Number);
+    expect(await gone(grandchild)).toBe(true);
+  });
+
+  it('passes input on stdin', async () => {
+    const r = await createExec().run(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { input: 'héllo wörld' });
+    expect(r.stdout).toBe('héllo wörld');
+  });
+
+  it('on Windows resolves the program with PATHEXT and refuses batch files, which need a shell', async () => {
+    const which = async (bin: string) => ({ docker: 'C:\\Program Files\\Docker\\docker.exe', kind: 'C:\\tools\\kind.cmd' })[bin] ?? null;
+    expect(await resolveProgram('docker', 'win32', which)).toBe('C:\\Program Files\\Docker\\docker.exe');
+    await expect(resolveProgram('kind', 'win32', which)).rejects.toThrow(/kind\.cmd is a batch file.*without a shell/);
+    expect(await resolveProgram('kubectl', 'win32', which)).toBe('kubectl');
+    expect(await resolveProgram('docker', 'darwin', which)).toBe('docker');
   });
 
   it('records calls and answers by longest matching prefix in the fake', async () => {
