@@ -87,6 +87,8 @@ export interface EngineInfoRaw {
   Rootless?: boolean;
   /** Runtimes the engine offers; Docker Desktop's Enhanced Container Isolation adds sysbox-runc. */
   Runtimes?: Record<string, unknown> | null;
+  /** The engine's kernel: "…-microsoft-standard-WSL2" when it runs in WSL2 (Docker Desktop, Rancher Desktop, Podman on Windows). */
+  KernelVersion?: string;
 }
 
 export interface EngineVersionRaw {
@@ -218,6 +220,8 @@ export interface Engine {
   selinux: boolean;
   /** Docker Desktop's Enhanced Container Isolation: containers may not mount the Docker socket. */
   eci: boolean;
+  /** The kernel the engine runs on (KernelVersion; empty when not reported). */
+  kernel?: string;
   endpoint: DockerEndpoint;
 }
 
@@ -289,6 +293,7 @@ export async function inspectEngine(docker: DockerApi, endpoint: DockerEndpoint,
     os: info.OperatingSystem ?? '',
     rootDir: info.DockerRootDir,
     cgroupVersion: info.CgroupVersion ?? '',
+    kernel: info.KernelVersion ?? '',
     endpoint,
   };
 }

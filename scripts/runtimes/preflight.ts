@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import type { RuntimeName, Stack } from '../stack/model.js';
 import type { PreflightCheck } from './runtime.js';
 import { ExitCode, UserError, type ErrorCode } from '../lib/errors.js';
-import type { Exec } from '../lib/exec.js';
+import { TIMEOUT_EXIT, type Exec, type RunResult } from '../lib/exec.js';
+import { BUILDX_STRICT_COMPOSE, compareVersions, composeRequirement, MIN_BUILDX, parseVersion, type ComposeFeature } from './compose-version.js';
 import { createDocker, inspectEngine, resolveEndpoint, unreachableError, withTimeout, type DockerApi, type DockerEndpoint, type Engine } from '../lib/docker.js';
+import { engineMemoryFix } from './engine-memory.js';
 import { canBind, containerOnPort, describeHolder, findPortHolder, holderFix } from '../lib/ports.js';
 
 export interface PreflightDeps {
@@ -77,27 +79,86 @@ export function checkLoopbackIsolation(engine: Pick<Engine, 'product' | 'version
 export const composeInstallHint =
   'install compose v2: Docker Desktop, OrbStack and Colima include it; on Linux install the `docker-compose-plugin` package from Docker\'s apt/rpm repository, or put the `docker-compose` v2 binary in ~/.docker/cli-plugins/';
 
-export async function checkCompose(deps: PreflightDeps): Promise<PreflightCheck & { version?: string }> {
+/** What the docker CLI prints when no compose plugin is installed (old and new wording). */
+const composeMissing = /'compose' is not a docker command|unknown command:? (docker )?compose|unknown shorthand flag: 'f'/i;
+
+/**
+ * compose v2, at least the release that supports every feature `needs` lists (derived from the rendered file:
+ * `composeNeeds`). Only a missing plugin or an old release is blamed on compose: a CLI that cannot start or does not
+ * answer is reported as that.
+ */
+export async function checkCompose(deps: PreflightDeps & { needs?: ComposeFeature[] }): Promise<PreflightCheck & { version?: string }> {
   const title = 'docker compose v2 present';
+  const needs = deps.needs ?? [];
+  const { required } = composeRequirement(needs);
+  const install = `${composeInstallHint} (${required} or later)`;
   if (!(await deps.exec.which('docker'))) {
-    return { id: 'compose', title, ok: false, severity: 'error', detail: 'the `docker` CLI is not on PATH', fix: `install the Docker CLI, then ${composeInstallHint}` };
+    return { id: 'compose', title, ok: false, severity: 'error', detail: 'the `docker` CLI is not on PATH', fix: `install the Docker CLI, then ${install}` };
   }
-  const r = await deps.exec.run('docker', ['compose', 'version', '--short'], { env: deps.env, allowFail: true, timeoutMs: 15_000 });
+  let r: RunResult;
+  try {
+    r = await deps.exec.run('docker', ['compose', 'version', '--short'], { env: deps.env, allowFail: true, timeoutMs: 15_000 });
+  } catch (e) {
+    // Not compose's fault: the docker CLI itself could not be started (a batch file on Windows, a broken binary).
+    return { id: 'compose', title, ok: false, severity: 'error', detail: `the docker CLI could not be started: ${(e as Error).message}`, fix: 'reinstall the Docker CLI, then run `docker version` to check it starts' };
+  }
   const podman = podmanComposeAdvice(`${r.stdout}\n${r.stderr}`);
   if (podman) return { id: 'compose', title, ok: false, severity: 'error', ...podman };
+  const said = (r.stderr || r.stdout).trim().split('\n')[0];
+  if (r.exitCode !== 0 && !composeMissing.test(r.stderr + r.stdout)) {
+    const detail =
+      r.exitCode === TIMEOUT_EXIT
+        ? '`docker compose version` did not answer within 15s'
+        : `\`docker compose version\` failed (${said || `exit ${r.exitCode}`})`;
+    return { id: 'compose', title, ok: false, severity: 'error', detail, fix: 'run `docker compose version` to see why; the docker CLI must start without errors' };
+  }
   const version = r.stdout.trim().replace(/^v/, '');
-  const major = Number(version.split('.')[0]);
-  if (r.exitCode !== 0 || !Number.isFinite(major) || major < 2) {
+  const major = parseVersion(version)?.[0];
+  if (r.exitCode !== 0 || major === undefined || major < 2) {
     return {
       id: 'compose',
       title,
       ok: false,
       severity: 'error',
-      detail: r.exitCode !== 0 ? `\`docker compose\` is not available (${(r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.exitCode}`})` : `found compose ${version}, need 2.x`,
-      fix: composeInstallHint,
+      detail: r.exitCode !== 0 ? `\`docker compose\` is not available (${said || `exit ${r.exitCode}`})` : `found compose ${version || '(no version)'}, need ${required} or later`,
+      fix: install,
     };
   }
-  return { id: 'compose', title, ok: true, severity: 'error', detail: `compose ${version}`, version };
+  const { missing } = composeRequirement(needs, version);
+  if (missing.length) {
+    return {
+      id: 'compose',
+      title,
+      ok: false,
+      severity: 'error',
+      detail: `found compose ${version}; the compose file needs ${missing[0].since} or later for ${missing.map((m) => `${m.feature} (${m.since})`).join(', ')}`,
+      fix: `upgrade compose to ${required} or later: Docker Desktop, OrbStack and Colima update it with the app; on Linux upgrade the \`docker-compose-plugin\` package from Docker's apt/rpm repository`,
+      version,
+    };
+  }
+  return { id: 'compose', title, ok: true, severity: 'error', detail: `compose ${version}${needs.length ? ` (the file needs ${required} or later)` : ''}`, version };
+}
+
+/**
+ * Compose from 2.40.2 refuses to build ("compose build requires buildx 0.17 or later") when an older buildx plugin
+ * is installed; without buildx it falls back to the classic builder. A warning: only stacks that build an image
+ * (the demo) are affected, and `MOP_IMAGE_DEMO` avoids the build.
+ */
+export async function checkBuildx(deps: PreflightDeps, composeVersion: string | undefined): Promise<PreflightCheck | undefined> {
+  if (!composeVersion || compareVersions(composeVersion, BUILDX_STRICT_COMPOSE) < 0) return undefined;
+  const r = await deps.exec.run('docker', ['buildx', 'version'], { env: deps.env, allowFail: true, timeoutMs: 15_000 }).catch(() => undefined);
+  if (!r || r.exitCode !== 0) return undefined; // no buildx plugin: compose uses the classic builder
+  const found = /v?(\d+\.\d+\.\d+)/.exec(r.stdout)?.[1];
+  const title = 'buildx new enough for compose build';
+  if (!found || compareVersions(found, MIN_BUILDX) >= 0) return { id: 'buildx', title, ok: true, severity: 'warn', detail: `buildx ${found ?? '(version not understood)'}` };
+  return {
+    id: 'buildx',
+    title,
+    ok: false,
+    severity: 'warn',
+    detail: `compose ${composeVersion} needs buildx ${MIN_BUILDX} or later to build the demo image; found buildx ${found}`,
+    fix: 'upgrade the buildx plugin (`docker-buildx-plugin` package, or Docker Desktop), or remove it so compose uses the classic builder, or set MOP_IMAGE_DEMO to a prebuilt image',
+  };
 }
 
 /**
@@ -196,20 +257,22 @@ export function memoryNeeds(stack: Stack): { requests: number; limits: number } 
   return { requests, limits };
 }
 
-export function checkMemory(stack: Stack, engine: Pick<Engine, 'memTotal' | 'product'>): PreflightCheck {
+/**
+ * Engine memory to recommend: every limit, plus 1 GiB for the VM's own system and the engine. Compose sets only
+ * limits (no reservations), so the limits are what the stack can use; a lighter profile's smaller requests do not
+ * lower them, which is why the fix never suggests `--profile dev`.
+ */
+export function recommendedEngineGiB(stack: Stack): number {
+  return Math.ceil(memoryNeeds(stack).limits / 1024 ** 3) + 1;
+}
+
+export function checkMemory(stack: Stack, engine: Pick<Engine, 'memTotal' | 'product' | 'kernel'>, platform: NodeJS.Platform = process.platform): PreflightCheck {
   const { requests, limits } = memoryNeeds(stack);
   const title = `memory for the ${stack.profile.name} profile`;
-  const fix =
-    engine.product === 'Docker Desktop'
-      ? 'give Docker Desktop more memory (Settings → Resources), or use `--profile dev`'
-      : engine.product === 'Colima'
-        ? 'restart Colima with more memory (`colima stop && colima start --memory 8`), or use `--profile dev`'
-        : engine.product === 'Podman'
-          ? 'give the Podman machine more memory (`podman machine set --memory 8192`), or use `--profile dev`'
-          : 'free memory or use `--profile dev`';
+  const fix = engineMemoryFix(engine, platform, recommendedEngineGiB(stack));
   if (!engine.memTotal) return { id: 'memory', title, ok: true, severity: 'warn', detail: 'the engine does not report its memory' };
   if (engine.memTotal < requests) {
-    return { id: 'memory', title, ok: false, severity: 'error', detail: `the engine has ${gib(engine.memTotal)}, the ${stack.profile.name} profile requests ${gib(requests)}`, fix };
+    return { id: 'memory', title, ok: false, severity: 'error', detail: `the engine has ${gib(engine.memTotal)}, the ${stack.profile.name} profile needs at least ${gib(requests)} (its requests)`, fix };
   }
   if (engine.memTotal < limits) {
     return {

@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/lib/errors.js';
 import { recordingExec } from '../support/fake-exec.js';
-import { checkCompose, checkConfigFiles, checkDocker, checkMemory, checkPorts, memoryNeeds, parseBytes, portSetting, preflightError } from '../../scripts/runtimes/preflight.js';
+import { checkBuildx, checkCompose, checkConfigFiles, checkDocker, checkMemory, checkPorts, memoryNeeds, parseBytes, portSetting, preflightError, recommendedEngineGiB } from '../../scripts/runtimes/preflight.js';
+import { composeFeatures, composeNeeds } from '../../scripts/runtimes/compose-version.js';
+import { composeDocument } from '../../scripts/render/compose.js';
+import type { Engine } from '../../scripts/lib/docker.js';
 import { configDir, dashboardsDir } from '../../scripts/lib/paths.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { unusedPort } from '../support/host-ports.js';
@@ -80,6 +83,46 @@ describe('preflight: compose v2', () => {
     expect(c.fix).toContain('DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock');
   });
 
+  it('requires the release every feature of the rendered file needs, and names the feature', async () => {
+    const doc = composeDocument(buildStack({}), { startInterval: true });
+    const needs = composeNeeds(doc, ['up', '-d', '--pull', 'never']);
+    expect(needs).toEqual(expect.arrayContaining([composeFeatures.projectName, composeFeatures.startInterval, composeFeatures.pullNever]));
+    const old = await checkCompose({ exec: recordingExec({ 'docker compose version': { stdout: 'v2.5.1\n' } }, ['docker']), env: {}, needs });
+    expect(old).toMatchObject({
+      ok: false,
+      detail: 'found compose 2.5.1; the compose file needs 2.20.2 or later for `healthcheck.start_interval` (2.20.2), `up --pull never` (2.8.0)',
+    });
+    expect(old.fix).toMatch(/upgrade compose to 2\.20\.2 or later/);
+    const ok = await checkCompose({ exec: recordingExec({ 'docker compose version': { stdout: '2.20.2-1\n' } }, ['docker']), env: {}, needs });
+    expect(ok).toMatchObject({ ok: true, detail: 'compose 2.20.2-1 (the file needs 2.20.2 or later)' });
+    // Without start_interval (an engine older than API 1.44), --pull never sets the bar.
+    const plain = composeNeeds(composeDocument(buildStack({}), { startInterval: false }), ['--pull', 'never']);
+    expect(await checkCompose({ exec: recordingExec({ 'docker compose version': { stdout: '2.8.0\n' } }, ['docker']), env: {}, needs: plain })).toMatchObject({ ok: true });
+  });
+
+  it('does not blame compose when the docker CLI itself fails or hangs', async () => {
+    const hung = await checkCompose({ exec: recordingExec({ 'docker compose version': { exitCode: 124, stderr: 'stopped after 15s without finishing' } }, ['docker']), env: {} });
+    expect(hung).toMatchObject({ ok: false, detail: '`docker compose version` did not answer within 15s' });
+    expect(hung.fix).not.toMatch(/install compose/);
+    const broken = await checkCompose({ exec: recordingExec({ 'docker compose version': { exitCode: 1, stderr: 'error loading config file: /home/me/.docker/config.json: invalid character' } }, ['docker']), env: {} });
+    expect(broken.detail).toBe('`docker compose version` failed (error loading config file: /home/me/.docker/config.json: invalid character)');
+    expect(broken.fix).not.toMatch(/install compose/);
+    const exec = { ...recordingExec({}, ['docker']), run: async () => Promise.reject(new Error('C:\\bin\\docker.cmd is a batch file, which mop-sandbox does not run')) };
+    expect((await checkCompose({ exec, env: {} })).detail).toMatch(/^the docker CLI could not be started: .*batch file/);
+    const missing = await checkCompose({ exec: recordingExec({ 'docker compose': { exitCode: 1, stderr: 'docker: unknown command: docker compose\n' } }, ['docker']), env: {} });
+    expect(missing.fix).toMatch(/install compose v2/);
+  });
+
+  it('warns about buildx older than 0.17 only with compose 2.40.2 or later', async () => {
+    const exec = recordingExec({ 'docker buildx version': { stdout: 'github.com/docker/buildx v0.13.1 788433953af10f2a698f5c07611dddce2e08c7a0\n' } }, ['docker']);
+    expect(await checkBuildx({ exec, env: {} }, '2.40.1')).toBeUndefined();
+    expect(await checkBuildx({ exec, env: {} }, '2.40.2')).toMatchObject({ ok: false, severity: 'warn', detail: 'compose 2.40.2 needs buildx 0.17.0 or later to build the demo image; found buildx 0.13.1' });
+    const newer = recordingExec({ 'docker buildx version': { stdout: 'github.com/docker/buildx v0.17.1 257815a\n' } }, ['docker']);
+    expect(await checkBuildx({ exec: newer, env: {} }, '5.0.2')).toMatchObject({ ok: true });
+    // No buildx plugin at all: compose falls back to the classic builder, nothing to warn about.
+    expect(await checkBuildx({ exec: recordingExec({}, ['docker']), env: {} }, '5.0.2')).toBeUndefined();
+  });
+
   it('rejects a missing docker CLI', async () => {
     const c = await checkCompose({ exec: recordingExec({}, []), env: {} });
     expect(c).toMatchObject({ ok: false, detail: 'the `docker` CLI is not on PATH' });
@@ -143,11 +186,42 @@ describe('preflight: memory, configs, and the combined error', () => {
     expect(requests).toBe(parseBytes('2208Mi'));
     expect(checkMemory(stack, { memTotal: 16 * 1024 ** 3, product: 'dockerd' })).toMatchObject({ ok: true });
     const low = checkMemory(stack, { memTotal: 2 * 1024 ** 3, product: 'Docker Desktop' });
-    expect(low).toMatchObject({ ok: false, severity: 'error', detail: 'the engine has 2.0 GiB, the default profile requests 2.2 GiB' });
+    expect(low).toMatchObject({ ok: false, severity: 'error', detail: 'the engine has 2.0 GiB, the default profile needs at least 2.2 GiB (its requests)' });
     expect(low.fix).toMatch(/Settings → Resources/);
     const between = checkMemory(stack, { memTotal: (requests + limits) / 2, product: 'Colima' });
     expect(between).toMatchObject({ ok: false, severity: 'warn' });
     expect(between.fix).toMatch(/colima start --memory/);
+  });
+
+  it('never suggests --profile dev for compose: its limits, all compose renders, are the default profile\'s', () => {
+    const dev = buildStack({ profile: 'dev' });
+    expect(memoryNeeds(dev).limits).toBe(memoryNeeds(buildStack({})).limits);
+    for (const product of ['Docker Desktop', 'Colima', 'OrbStack', 'Podman', 'Rancher Desktop', 'dockerd'] as const) {
+      for (const platform of ['darwin', 'linux', 'win32'] as const) {
+        expect(checkMemory(buildStack({}), { memTotal: 1024 ** 3, product }, platform).fix).not.toMatch(/profile/);
+      }
+    }
+  });
+
+  it('recommends the limits plus 1 GiB for the VM, in each product\'s own unit and way', () => {
+    const stack = buildStack({});
+    expect(recommendedEngineGiB(stack)).toBe(Math.ceil(memoryNeeds(stack).limits / 1024 ** 3) + 1);
+    const n = recommendedEngineGiB(stack);
+    const fix = (product: Engine['product'], platform: NodeJS.Platform, kernel = '') => checkMemory(stack, { memTotal: 1024 ** 3, product, kernel }, platform).fix;
+    // Kernel strings: Docker Desktop's WSL2 backend runs Microsoft's WSL kernel ("…-microsoft-standard-WSL2",
+    // microsoft/WSL2-Linux-Kernel tags); on macOS Docker Desktop runs LinuxKit ("…-linuxkit").
+    expect(fix('Docker Desktop', 'darwin', '6.10.14-linuxkit')).toBe(`give Docker Desktop ${n} GB: Settings → Resources → Advanced → Memory limit, then Apply & restart`);
+    expect(fix('Docker Desktop', 'win32', '5.15.153.1-microsoft-standard-WSL2')).toMatch(new RegExp(`memory=${n}GB.*\\.wslconfig.*wsl --shutdown`));
+    // The CLI inside a WSL distro (platform linux) talking to Docker Desktop: still .wslconfig.
+    expect(fix('Docker Desktop', 'linux', '5.15.153.1-microsoft-standard-WSL2')).toMatch(/\.wslconfig/);
+    expect(fix('Colima', 'darwin')).toBe(`restart Colima with ${n} GiB: \`colima stop && colima start --memory ${n}\``);
+    // podman-machine-set(1): memory in MB, and the machine must be stopped first.
+    expect(fix('Podman', 'darwin')).toBe(`the Podman machine must be stopped to change its memory: \`podman machine stop && podman machine set --memory ${n * 1024} && podman machine start\``);
+    expect(fix('Podman', 'win32', '6.6.87.2-microsoft-standard-WSL2')).toMatch(/\.wslconfig/);
+    expect(fix('Podman', 'linux')).toMatch(/Podman runs on this machine/);
+    expect(fix('Rancher Desktop', 'darwin')).toMatch(/Preferences → Virtual Machine → Memory/);
+    expect(fix('OrbStack', 'darwin')).toMatch(/OrbStack's memory limit/);
+    expect(fix('dockerd', 'linux')).toMatch(/close other programs/);
   });
 
   it('parses memory quantities', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildStack } from '../../scripts/stack/model.js';
 import { ErrorCodes, ExitCode } from '../../scripts/lib/errors.js';
 import { commandTable, type CommandName } from '../../scripts/commands/index.js';
+import { memoryNeeds, recommendedEngineGiB } from '../../scripts/runtimes/preflight.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -40,5 +41,17 @@ describe('README stays true', () => {
     const block = /```sh\n([\s\S]*?)```/.exec(readme)![1];
     expect(block).toMatch(/npx mop-sandbox up/);
     expect(block).toMatch(/^npm test/m);
+  });
+
+  it('states the engine memory the model derives (the Platforms section)', () => {
+    const para = readme.split('**Memory.**')[1].split('\n\n')[0].replace(/\s+/g, ' ');
+    const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+    for (const profile of ['default', 'dev'] as const) {
+      const stack = buildStack({ profile });
+      expect(para).toContain(`**${recommendedEngineGiB(stack)} GiB** for the default and dev profiles (limits ${gib(memoryNeeds(stack).limits)})`);
+    }
+    expect(para).toContain(`less than the profile's requests (${gib(memoryNeeds(buildStack()).requests)} on the default profile)`);
+    expect(para).toContain(`colima start --memory ${recommendedEngineGiB(buildStack())}\``);
+    expect(para).toContain(`podman machine set --memory ${recommendedEngineGiB(buildStack()) * 1024} &&`);
   });
 });
