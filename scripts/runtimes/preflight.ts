@@ -12,7 +12,7 @@ import { TIMEOUT_EXIT, type Exec, type RunResult } from '../lib/exec.js';
 import { BUILDX_STRICT_COMPOSE, compareVersions, composeRequirement, MIN_BUILDX, parseVersion, type ComposeFeature } from './compose-version.js';
 import { createDocker, inspectEngine, resolveEndpoint, unreachableError, withTimeout, type DockerApi, type DockerEndpoint, type Engine } from '../lib/docker.js';
 import { engineMemoryFix } from './engine-memory.js';
-import { canBind, containerOnPort, describeHolder, findPortHolder, holderFix } from '../lib/ports.js';
+import { containerOnPort, portFree, describeHolder, findPortHolder, holderFix } from '../lib/ports.js';
 
 export interface PreflightDeps {
   exec: Exec;
@@ -202,7 +202,7 @@ export async function checkPorts(
       const own = listing ? await containerOnPort(listing, p.hostPort, p.hostIp) : undefined;
       if (own && own.project && own.project === deps.ownProject) return { p, holder: undefined };
       if (own) return { p, holder: own };
-      if (await canBind(p.hostIp, p.hostPort)) return { p, holder: undefined };
+      if (await portFree(p.hostIp, p.hostPort)) return { p, holder: undefined };
       // The full client, not the snapshot: a forwarder is traced to its container by address, in any state.
       const holder = await findPortHolder(p.hostPort, { docker: listing ? deps.docker : undefined, exec: deps.exec, platform: deps.platform, hostIp: p.hostIp });
       if (holder.kind === 'container' && holder.project && holder.project === deps.ownProject) return { p, holder: undefined };
