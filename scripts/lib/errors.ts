@@ -27,6 +27,7 @@ export const ErrorCodes = [
   'USAGE',
   'INTERRUPTED',
   'STATE_INVALID',
+  'STATE_UNWRITABLE',
   'NO_CREDENTIALS',
   'NOT_RUNNING',
   'RUNTIME_UNAVAILABLE',

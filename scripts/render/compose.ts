@@ -323,17 +323,29 @@ export function renderEnvFile(credentials: Credentials): string {
 
 export interface ComposeRenderInput {
   stack: Stack;
-  credentials: Credentials;
+  credentials?: Credentials;
   projectName?: string;
   startInterval?: boolean;
   sources?: SourceDirs;
   /** Build context (default: the package root, absolute). */
   buildContext?: string;
+  /** Write the credentials as `.env` (0600) next to the compose file (default true; `up` passes them as environment). */
+  envFile?: boolean;
+  /** Header lines (default: how to run this copy by hand). */
+  header?: string[];
+  /** What the engine needs (socket, SELinux labels, CPU limits); default: a Docker Engine with /var/run/docker.sock. */
+  engine?: EngineAdaptations;
 }
 
+/** The compose file's name in a rendered folder. */
+export const COMPOSE_FILE = 'docker-compose.yml';
+
 /**
- * A self-contained compose render for `mop-sandbox render --runtime compose --out DIR`:
- * docker-compose.yml, .env (0600) and copies of the configs and dashboards it mounts.
+ * A self-contained compose folder: docker-compose.yml, .env (0600, unless `envFile: false`) and copies of the configs
+ * and dashboards it mounts, by paths relative to the compose file. `render --runtime compose --out DIR` writes it
+ * where the user says; `up` writes it into the state directory under the user's home, which every VM engine shares
+ * (a global install under /opt/homebrew or /usr/local is not shared by Docker Desktop, Colima or Lima), so no bind
+ * source lies in the package's install folder.
  */
 export function composeRenderFiles(input: ComposeRenderInput): RenderFile[] {
   const sources = input.sources ?? defaultSources();
@@ -342,16 +354,18 @@ export function composeRenderFiles(input: ComposeRenderInput): RenderFile[] {
     projectName: input.projectName,
     paths: { config: './config', dashboards: './dashboards', buildContext: input.buildContext ?? packageRoot },
     startInterval: input.startInterval,
+    engine: input.engine,
     sources,
-    header: ['Run it: docker compose -f docker-compose.yml up -d   (in this folder; .env holds the credentials)'],
+    header: input.header ?? ['Run it: docker compose -f docker-compose.yml up -d   (in this folder; .env holds the credentials)'],
   });
-  const files: RenderFile[] = [
-    { path: 'docker-compose.yml', content: compose },
-    { path: '.env', content: renderEnvFile(input.credentials), mode: 0o600 },
-  ];
+  const files: RenderFile[] = [{ path: COMPOSE_FILE, content: compose }];
+  if (input.envFile ?? true) {
+    if (!input.credentials) throw new Error('composeRenderFiles: an .env file needs the credentials');
+    files.push({ path: '.env', content: renderEnvFile(input.credentials), mode: 0o600 });
+  }
   const seen = new Set<string>();
   for (const c of stack.components) {
-    for (const f of configFilesFor(c, 'compose')) {
+    for (const f of composeConfigFiles(c, input.engine)) {
       const path = displayPath(f);
       if (seen.has(path)) continue;
       seen.add(path);

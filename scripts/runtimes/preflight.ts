@@ -87,12 +87,12 @@ const composeMissing = /'compose' is not a docker command|unknown command:? (doc
  * `composeNeeds`). Only a missing plugin or an old release is blamed on compose: a CLI that cannot start or does not
  * answer is reported as that.
  */
-export async function checkCompose(deps: PreflightDeps & { needs?: ComposeFeature[] }): Promise<PreflightCheck & { version?: string }> {
+export async function checkCompose(
+  deps: PreflightDeps & { needs?: ComposeFeature[] | Promise<ComposeFeature[]> },
+): Promise<PreflightCheck & { version?: string }> {
   const title = 'docker compose v2 present';
-  const needs = deps.needs ?? [];
-  const { required } = composeRequirement(needs);
-  const install = `${composeInstallHint} (${required} or later)`;
   if (!(await deps.exec.which('docker'))) {
+    const install = `${composeInstallHint} (${composeRequirement(await (deps.needs ?? [])).required} or later)`;
     return { id: 'compose', title, ok: false, severity: 'error', detail: 'the `docker` CLI is not on PATH', fix: `install the Docker CLI, then ${install}` };
   }
   let r: RunResult;
@@ -104,6 +104,10 @@ export async function checkCompose(deps: PreflightDeps & { needs?: ComposeFeatur
   }
   const podman = podmanComposeAdvice(`${r.stdout}\n${r.stderr}`);
   if (podman) return { id: 'compose', title, ok: false, severity: 'error', ...podman };
+  // The needs may still be being worked out (they depend on the engine's API version): awaited after the CLI answered.
+  const needs = await (deps.needs ?? []);
+  const { required } = composeRequirement(needs);
+  const install = `${composeInstallHint} (${required} or later)`;
   const said = (r.stderr || r.stdout).trim().split('\n')[0];
   if (r.exitCode !== 0 && !composeMissing.test(r.stderr + r.stdout)) {
     const detail =

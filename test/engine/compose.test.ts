@@ -72,7 +72,12 @@ describe.skipIf(Boolean(why)).concurrent('compose runtime on a real Docker engin
     expect(statSync(join(s.stateDir, 'state.json')).mode & 0o777).toBe(0o600);
     const compose = readFileSync(join(s.stateDir, 'compose', 'docker-compose.yml'), 'utf8');
     expect(compose).not.toContain(state.credentials.GRAFANA_ADMIN_PASSWORD);
-    const env = (await docker.getContainer(grafana.Id).inspect()).Config.Env;
+    const grafanaInfo = await docker.getContainer(grafana.Id).inspect();
+    // Files the engine can see: every bind of configs and dashboards comes from the state directory's copies.
+    const binds = grafanaInfo.Mounts.filter((m: { Type: string }) => m.Type === 'bind').map((m: { Source: string }) => m.Source);
+    expect(binds.length).toBeGreaterThan(0);
+    for (const source of binds) expect(source.startsWith(join(s.stateDir, 'compose') + '/'), source).toBe(true);
+    const env = grafanaInfo.Config.Env;
     expect(env).toContain(`GF_SECURITY_ADMIN_PASSWORD=${state.credentials.GRAFANA_ADMIN_PASSWORD}`);
     expect(up.stdout).not.toContain(state.credentials.GRAFANA_ADMIN_PASSWORD);
 

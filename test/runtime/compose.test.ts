@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { configDir, packageRoot } from '../../scripts/lib/paths.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../scripts/lib/errors.js';
 import { preflightError } from '../../scripts/runtimes/preflight.js';
@@ -128,6 +130,26 @@ describe('compose runtime: up', () => {
     expect(text).toMatch(/✓ tempo\s+ready in \d+\.\ds/);
     expect(text).toMatch(/✓ buckets\s+created tempo, mimir, loki, loki-ruler in/);
     expect(text).toContain('images: all');
+  });
+
+  it('mounts configs and dashboards from copies in the state directory, never from the package folder', async () => {
+    const w = world({});
+    await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out });
+    const file = join(w.env.MOP_STATE_DIR, 'compose', 'docker-compose.yml');
+    const doc = parse(readFileSync(file, 'utf8')) as { services: Record<string, { volumes?: { type: string; source: string }[] }> };
+    const binds = Object.values(doc.services).flatMap((s) => (s.volumes ?? []).filter((v) => v.type === 'bind').map((v) => v.source));
+    const fromFiles = binds.filter((b) => b !== '/var/run/docker.sock');
+    expect(fromFiles.length).toBeGreaterThan(5);
+    for (const source of fromFiles) {
+      // compose resolves a relative source against the compose file's folder.
+      const abs = resolve(dirname(file), source);
+      expect(relative(packageRoot, abs).startsWith('..'), `${source} is under the package root`).toBe(true);
+      expect(relative(join(w.env.MOP_STATE_DIR, 'compose'), abs).startsWith('..'), `${source} is outside the state directory`).toBe(false);
+      expect(existsSync(abs), `${abs} was not written`).toBe(true);
+    }
+    // The copies are the package's files, byte for byte; the credentials stay out of the folder (no .env).
+    expect(readFileSync(join(w.env.MOP_STATE_DIR, 'compose', 'config/tempo/tempo.yaml'), 'utf8')).toBe(readFileSync(join(configDir, 'tempo/tempo.yaml'), 'utf8'));
+    expect(existsSync(join(w.env.MOP_STATE_DIR, 'compose', '.env'))).toBe(false);
   });
 
   it('adds healthcheck.start_interval on Engine 25+ (API 1.44)', async () => {

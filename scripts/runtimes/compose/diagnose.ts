@@ -5,6 +5,7 @@
 import { containerName, logTail } from '../../lib/docker.js';
 import { ExitCode, UserError } from '../../lib/errors.js';
 import { stderrTail } from '../../lib/exec.js';
+import { portConflictIn } from '../../lib/ports.js';
 import type { Stack } from '../../stack/model.js';
 import { diskFix, diskFullLine } from '../disk.js';
 import { NotReady } from '../readiness.js';
@@ -23,10 +24,10 @@ export const interrupted = () =>
 
 export async function failureError(cx: ComposeContext, stack: Stack, e: NotReady, timeoutMs: number): Promise<UserError> {
   if (e.reason === 'external') {
-    const m = /Bind for ([\d.:[\]]+):(\d+) failed: port is already allocated|listen tcp[^:]*:? ?([\d.]+):(\d+): bind: address already in use/.exec(e.detail);
-    if (m) {
+    const port = portConflictIn(e.detail);
+    if (port !== undefined) {
       return new UserError({
-        what: `host port ${m[2] ?? m[4]} was taken while the stack was starting`,
+        what: `host port ${port} was taken while the stack was starting`,
         why: e.detail.split('\n').slice(-1)[0],
         next: 'run `mop-sandbox doctor` to see who holds it, free it or choose another port (MOP_PORT_<COMPONENT>_<PORT>), then `mop-sandbox up`',
         exitCode: ExitCode.preflight,
