@@ -3,11 +3,12 @@
  * `onChange` with the full active set, which the launcher forwards to the services.
  */
 import { resolveParams, scenarios } from '../lib/scenarios.js';
+import { realClock } from '../lib/clock.js';
 import { launcherLog } from './log.js';
 
-/** @param {{ onChange: (active: Record<string, Record<string, number>>) => void }} hooks */
-export function createScenarioRegistry({ onChange }) {
-  /** @type {Map<string, { params: Record<string, number>, startedAt: string, endsAt?: string, timer?: NodeJS.Timeout }>} */
+/** @param {{ onChange: (active: Record<string, Record<string, number>>) => void, clock?: import('../lib/clock.js').Clock }} hooks */
+export function createScenarioRegistry({ onChange, clock = realClock }) {
+  /** @type {Map<string, { params: Record<string, number>, startedAt: string, endsAt?: string, timer?: unknown }>} */
   const active = new Map();
 
   const snapshot = () => Object.fromEntries([...active].map(([name, a]) => [name, a.params]));
@@ -16,7 +17,7 @@ export function createScenarioRegistry({ onChange }) {
   function stopOne(name) {
     const entry = active.get(name);
     if (!entry) return false;
-    clearTimeout(entry.timer);
+    clock.clearTimeout(entry.timer);
     active.delete(name);
     launcherLog('info', 'scenario stopped', { scenario: name });
     return true;
@@ -39,13 +40,12 @@ export function createScenarioRegistry({ onChange }) {
       const resolved = resolveParams(name, input);
       if (!resolved.ok) return resolved;
       const { params } = resolved;
-      clearTimeout(active.get(name)?.timer);
-      const now = Date.now();
+      clock.clearTimeout(active.get(name)?.timer);
+      const now = clock.now();
       const entry = { params, startedAt: new Date(now).toISOString() };
       if (params.durationS > 0) {
         entry.endsAt = new Date(now + params.durationS * 1000).toISOString();
-        entry.timer = setTimeout(() => stopOne(name) && changed(), params.durationS * 1000);
-        entry.timer.unref();
+        entry.timer = clock.setTimeout(() => stopOne(name) && changed(), params.durationS * 1000);
       }
       active.set(name, entry);
       launcherLog('info', 'scenario started', { scenario: name, ...params });

@@ -1,13 +1,14 @@
 /**
  * inventory: product catalog, stock reservations and shipments, backed by a simulated warehouse database.
- * Fault scenarios: slow-dependency (the database), log-flood (a stock-cache resync loop).
+ * Fault scenarios: slow-dependency (./inventory-warehouse-db.js), log-flood (./inventory-log-flood.js).
  */
 import { randomUUID } from 'node:crypto';
-import { SpanKind } from '@opentelemetry/api';
 import { HttpError } from '../lib/http-server.js';
 import { serviceTelemetry, startService } from '../lib/service.js';
-import { onScenarioChange, scenarioParams } from '../lib/scenario-state.js';
-import { chance, pick, sleep, work } from '../lib/simulate.js';
+import { scenarioState } from '../lib/scenario-state.js';
+import { simulation } from '../lib/simulate.js';
+import { installLogFlood } from './inventory-log-flood.js';
+import { createWarehouseDb } from './inventory-warehouse-db.js';
 
 const { log, tracer } = serviceTelemetry('inventory');
 
@@ -24,33 +25,7 @@ const products = [
 const bySku = new Map(products.map((p) => [p.sku, p]));
 const stock = new Map(products.map((p) => [p.sku, 500]));
 const reservations = new Map();
-
-/**
- * A query to the warehouse database. It is a CLIENT span with database attributes (and peer.service),
- * so Tempo's service graph shows "warehouse-db" as a node after inventory.
- */
-function query(operation, collection, run = () => undefined) {
-  const attributes = {
-    'db.system.name': 'postgresql',
-    'db.namespace': 'warehouse',
-    'db.collection.name': collection,
-    'db.operation.name': operation,
-    'db.query.summary': `${operation} ${collection}`,
-    'server.address': 'warehouse-db',
-    'server.port': 5432,
-    'peer.service': 'warehouse-db',
-  };
-  return tracer.startActiveSpan(`${operation} ${collection}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-    try {
-      await work(1, 6);
-      const slow = scenarioParams('slow-dependency');
-      if (slow) await sleep(slow.delayMs);
-      return run();
-    } finally {
-      span.end();
-    }
-  });
-}
+const query = createWarehouseDb({ tracer, sim: simulation, scenarios: scenarioState });
 
 function itemView(p) {
   return { ...p, stock: stock.get(p.sku) };
@@ -78,7 +53,7 @@ const routes = {
         const unknown = lines.find((l) => !l.product);
         if (unknown) throw new HttpError(400, `unknown sku ${unknown.sku}`);
         // A small share of items sells out between browsing and paying.
-        const soldOut = lines.find((l) => stock.get(l.sku) < l.qty || chance(0.02));
+        const soldOut = lines.find((l) => stock.get(l.sku) < l.qty || simulation.chance(0.02));
         if (soldOut) {
           span.setAttribute('inventory.sold_out_sku', soldOut.sku);
           log.warn('reservation refused: out of stock', { 'order.id': body.orderId, sku: soldOut.sku });
@@ -113,7 +88,7 @@ const routes = {
 
   'POST /shipments': async ({ body }) => {
     const shipmentId = randomUUID();
-    const carrier = pick(['DHL', 'UPS', 'PostNL', 'GLS']);
+    const carrier = simulation.pick(['DHL', 'UPS', 'PostNL', 'GLS']);
     await query('INSERT', 'shipments');
     reservations.delete(body.reservationId);
     log.info('shipment booked', { 'order.id': body.orderId, 'shipment.id': shipmentId, carrier });
@@ -121,28 +96,6 @@ const routes = {
   },
 };
 
-// log-flood: a resync loop that warns about every stale cache entry, `rate` lines per second.
-let flood;
-onScenarioChange((name, params) => {
-  if (name !== 'log-flood') return;
-  clearInterval(flood);
-  flood = undefined;
-  if (!params) return;
-  const started = Date.now();
-  let written = 0;
-  flood = setInterval(() => {
-    const due = Math.floor(((Date.now() - started) / 1000) * params.rate) - written;
-    if (due <= 0) return;
-    tracer.startActiveSpan('inventory.cache.resync', (span) => {
-      for (let i = 0; i < due; i++) {
-        const p = pick(products);
-        log.warn('stock cache entry stale, refetching from warehouse', { sku: p.sku, 'cache.age_ms': 30_000 + Math.floor(Math.random() * 5_000) });
-      }
-      span.setAttribute('inventory.cache.stale_entries', due);
-      span.end();
-    });
-    written += due;
-  }, 100);
-});
+installLogFlood({ tracer, log, sim: simulation, scenarios: scenarioState, skus: products.map((p) => p.sku) });
 
 await startService('inventory', { log, tracer }, routes);

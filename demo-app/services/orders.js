@@ -7,8 +7,9 @@ import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { HttpError } from '../lib/http-server.js';
 import { createClient } from '../lib/http-client.js';
 import { serviceTelemetry, startService } from '../lib/service.js';
+import { scenarioState } from '../lib/scenario-state.js';
 import { serviceUrl } from '../lib/topology.js';
-import { work } from '../lib/simulate.js';
+import { simulation } from '../lib/simulate.js';
 import { createFulfilment } from './orders-fulfilment.js';
 import { installSnapshotCacheLeak } from './orders-snapshot-cache.js';
 
@@ -32,7 +33,7 @@ const fulfilment = createFulfilment({
     if (order) Object.assign(order, { status: 'shipped', shipmentId: shipment.shipmentId, carrier: shipment.carrier });
   },
 });
-installSnapshotCacheLeak({ tracer, log });
+installSnapshotCacheLeak({ tracer, log, sim: simulation, scenarios: scenarioState });
 
 function remember(order) {
   orders.set(order.id, order);
@@ -56,7 +57,7 @@ async function releaseQuietly(reservationId, orderId) {
 async function placeOrder({ customerId, items }, span) {
   const id = randomUUID();
   span.setAttributes({ 'order.id': id, 'customer.id': customerId, 'order.item_count': items.length });
-  await work(1, 4); // validation and pricing rules
+  await simulation.work(1, 4); // validation and pricing rules
 
   let reservation;
   try {

@@ -5,7 +5,7 @@ import { HttpError } from '../lib/http-server.js';
 import { createClient } from '../lib/http-client.js';
 import { serviceTelemetry, startService } from '../lib/service.js';
 import { serviceUrl } from '../lib/topology.js';
-import { work } from '../lib/simulate.js';
+import { simulation } from '../lib/simulate.js';
 
 const { log, tracer } = serviceTelemetry('storefront');
 const inventory = createClient(serviceUrl('inventory'));
@@ -29,7 +29,7 @@ async function upstream(client, name, method, path, body) {
 function validateCart(items) {
   return tracer.startActiveSpan('cart.validate', async (span) => {
     try {
-      await work(0.5, 2);
+      await simulation.work(0.5, 2);
       if (!Array.isArray(items) || items.length === 0) throw new HttpError(400, 'the cart is empty');
       const merged = new Map();
       for (const { sku, qty = 1 } of items) {
