@@ -1,9 +1,11 @@
 /**
- * Fault scenarios, switched through the real control API, each measured in what the services export.
- * The test drives its own traffic (the load generator is off) so the numbers are exact.
+ * Fault scenarios in the real demo processes, switched through the real control API: each one starts, changes what
+ * it should in the exported telemetry, and stops. Behaviour only, no timing bands: how much each fault changes
+ * (the exact delay, error share, log rate, heap growth, auto-stop) is asserted on a manual clock in
+ * scenario-effects.test.ts. The test drives its own traffic (the load generator is off).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, SpanKind, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { startOtlpReceiver, SpanKind, type OtlpReceiver, type ReceivedLog, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { call, checkoutBody, otelTestEnv, startDemo, traceIdOf, type RunningDemo } from './demo-process.js';
 
 let rx: OtlpReceiver;
@@ -12,9 +14,6 @@ let demo: RunningDemo;
 beforeAll(async () => {
   rx = await startOtlpReceiver();
   demo = await startDemo(otelTestEnv(rx.url));
-  // Warm up (JIT, keep-alive sockets) so the first baseline is not slower than the rest.
-  await traffic(16, checkout);
-  await traffic(16, browse);
 });
 
 afterAll(async () => {
@@ -27,12 +26,21 @@ afterEach(async () => {
 });
 
 const service = (s: { resource: Record<string, unknown> }) => String(s.resource['service.name']);
+const switchRecords = (name: string, what: 'started' | 'stopped') => rx.logs.filter((l) => l.body === `fault scenario ${name} ${what}`);
 
+/** Starts a scenario and waits until its service has applied it (the service logs the switch). */
 async function startScenario(name: string, params: Record<string, number>) {
+  const before = switchRecords(name, 'started').length;
   const res = await call('POST', `${demo.control}/scenarios/${name}/start`, params);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  // The launcher forwards it over IPC; the service logs the switch inside a "scenario.apply" span.
-  await rx.waitFor(() => rx.logs.some((l) => l.body === `fault scenario ${name} started` && l.timeMs >= Date.now() - 5_000), `${name} to be applied`);
+  return rx.waitFor(() => switchRecords(name, 'started')[before], `${name} to be applied`);
+}
+
+/** Stops every scenario and waits until the service of `name` has applied the stop; its record. */
+async function stopScenario(name: string) {
+  const before = switchRecords(name, 'stopped').length;
+  await call('POST', `${demo.control}/scenarios/stop`);
+  return rx.waitFor(() => switchRecords(name, 'stopped')[before], `${name} to stop`);
 }
 
 /** Sends n requests, `concurrency` at a time; returns status and trace id of each. */
@@ -62,7 +70,6 @@ async function spansOf(traceIds: string[], pick: (s: ReceivedSpan) => boolean, w
   }, what);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const isCharge = (s: ReceivedSpan) => service(s) === 'payments' && s.kind === SpanKind.server && s.name === 'POST /charges';
 
 /** payments' cumulative server-duration histogram for /charges, from its first metrics export after `since`. */
@@ -77,6 +84,13 @@ async function chargeHistogram(since: number) {
       .reduce((acc, p) => ({ count: acc.count + p.count!, sum: acc.sum + p.sum! }), { count: 0, sum: 0 });
   return { all: total(() => true), errors: total((code) => Number(code) >= 500) };
 }
+
+/** The latest value of one of orders' gauges (with these attributes) exported after `since`. */
+const ordersGauge = (name: string, since: number, attributes: Record<string, string> = {}) =>
+  rx.metrics
+    .filter((x) => service(x) === 'orders' && x.name === name && x.receivedAt > since)
+    .at(-1)
+    ?.dataPoints.find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v))?.value;
 
 describe('control API', () => {
   it('is healthy and lists the five scenarios with their parameters', async () => {
@@ -98,11 +112,12 @@ describe('control API', () => {
   });
 
   it('stops a scenario by itself after durationS', async () => {
-    await call('POST', `${demo.control}/scenarios/log-flood/start`, { rate: 1, durationS: 1 });
-    const active = async () => (await call('GET', `${demo.control}/scenarios`)).body.scenarios.find((s: any) => s.name === 'log-flood').active;
-    expect(await active()).toBe(true);
-    await rx.waitFor(() => rx.logs.some((l) => l.body === 'fault scenario log-flood stopped'), 'the automatic stop', 5_000);
-    expect(await active()).toBe(false);
+    const res = await call('POST', `${demo.control}/scenarios/log-flood/start`, { rate: 1, durationS: 1 });
+    expect(res.status).toBe(200);
+    expect(Date.parse(res.body.started.endsAt) - Date.parse(res.body.started.startedAt)).toBe(1_000);
+    await rx.waitFor(() => switchRecords('log-flood', 'stopped').length > 0, 'the automatic stop', 10_000);
+    const { body } = await call('GET', `${demo.control}/scenarios`);
+    expect(body.scenarios.find((s: any) => s.name === 'log-flood').active).toBe(false);
   });
 });
 
@@ -119,9 +134,9 @@ describe('error-burst', () => {
     const charges = await spansOf(reachedPayments, isCharge, 'payments server spans');
     const failed = charges.filter((s) => s.attributes['http.response.status_code'] === 503);
     expect(failed.every((s) => s.statusCode === 2)).toBe(true);
-    // The service spreads failures evenly, so over ~100 charges the share is within a few points of the rate.
-    expect(failed.length / charges.length).toBeGreaterThan(RATE - 0.03);
-    expect(failed.length / charges.length).toBeLessThan(RATE + 0.03);
+    // The service spreads failures evenly (error diffusion from a random start), so n charges fail rate·n of them,
+    // give or take the one the start decides.
+    expect(Math.abs(failed.length - RATE * charges.length)).toBeLessThanOrEqual(1);
     const authorize = rx.spans.filter((s) => s.name === 'payments.authorize' && s.statusCode === 2 && reachedPayments.includes(s.traceId));
     expect(authorize.length).toBe(failed.length);
     expect(authorize[0].events.map((e) => e.name)).toContain('exception');
@@ -136,102 +151,69 @@ describe('error-burst', () => {
     expect(errorShare).toBeCloseTo(failed.length / charges.length, 5);
 
     // And it stops.
-    await call('POST', `${demo.control}/scenarios/stop`);
-    await rx.waitFor(() => rx.logs.some((l) => l.body === 'fault scenario error-burst stopped'), 'the stop');
+    await stopScenario('error-burst');
     const calm = await traffic(20, checkout);
     expect(calm.filter((r) => r.status >= 500)).toEqual([]);
   });
 });
 
 describe('latency-spike', () => {
-  it('adds the configured delay to payments request durations', async () => {
+  it('makes every charge take at least the configured delay, in its span and in the duration histogram', async () => {
     const DELAY = 500;
-    const measure = async () => {
-      const before = await chargeHistogram(Date.now());
-      const ok = (await traffic(24, checkout)).filter((r) => r.status !== 409);
-      const spans = await spansOf(ok.map((r) => r.traceId), isCharge, 'payments server spans');
-      const after = await chargeHistogram(Date.now());
-      const meanMs = ((after.all.sum - before.all.sum) / (after.all.count - before.all.count)) * 1000;
-      return { spans, medianMs: median(spans.map((s) => s.durationMs)), meanMs };
-    };
-    const baseline = await measure();
+    const before = await chargeHistogram(Date.now());
     await startScenario('latency-spike', { delayMs: DELAY });
-    const spiked = await measure();
-    console.log(
-      `latency-spike ${DELAY} ms: median charge span ${baseline.medianMs.toFixed(0)} -> ${spiked.medianMs.toFixed(0)} ms, ` +
-        `histogram mean ${baseline.meanMs.toFixed(0)} -> ${spiked.meanMs.toFixed(0)} ms`,
-    );
-    expect(Math.min(...spiked.spans.map((s) => s.durationMs))).toBeGreaterThanOrEqual(DELAY);
-    // Upper bounds are loose: on a busy 2-core runner, timers fire late.
-    for (const increase of [spiked.medianMs - baseline.medianMs, spiked.meanMs - baseline.meanMs]) {
-      expect(increase).toBeGreaterThan(DELAY * 0.9);
-      expect(increase).toBeLessThan(DELAY * 1.4);
-    }
+    const paid = (await traffic(8, checkout)).filter((r) => r.status !== 409);
+    const charges = await spansOf(paid.map((r) => r.traceId), isCharge, 'payments server spans');
+    expect(charges.filter((s) => s.durationMs < DELAY).map((s) => s.durationMs)).toEqual([]);
+    const after = await chargeHistogram(Date.now());
+    expect(after.all.count - before.all.count).toBe(charges.length);
+    expect((after.all.sum - before.all.sum) / charges.length).toBeGreaterThanOrEqual(DELAY / 1000);
   });
 });
 
 describe('slow-dependency', () => {
-  it("slows inventory's database spans by the configured delay, and the storefront with them", async () => {
+  it("makes every inventory database span, and every storefront request waiting on one, take at least the delay", async () => {
     const DELAY = 300;
-    const measure = async () => {
-      const results = await traffic(16, browse);
-      const ids = results.map((r) => r.traceId);
-      const db = await spansOf(ids, (s) => service(s) === 'inventory' && s.name === 'SELECT stock', 'database spans');
-      const front = await spansOf(ids, (s) => service(s) === 'storefront' && s.kind === SpanKind.server, 'storefront spans');
-      return { db: db.map((s) => s.durationMs), front: front.map((s) => s.durationMs) };
-    };
-    const baseline = await measure();
     await startScenario('slow-dependency', { delayMs: DELAY });
-    const slow = await measure();
-    const increase = median(slow.db) - median(baseline.db);
-    expect(increase).toBeGreaterThan(DELAY * 0.9);
-    expect(increase).toBeLessThan(DELAY * 1.4);
-    // Every browse waits for one query, so every storefront request is at least that much slower.
-    expect(Math.min(...slow.front)).toBeGreaterThanOrEqual(DELAY);
-    expect(median(baseline.front)).toBeLessThan(DELAY);
+    const ids = (await traffic(8, browse)).map((r) => r.traceId);
+    const db = await spansOf(ids, (s) => service(s) === 'inventory' && s.name === 'SELECT stock' && s.kind === SpanKind.client, 'database spans');
+    const front = await spansOf(ids, (s) => service(s) === 'storefront' && s.kind === SpanKind.server, 'storefront spans');
+    expect(db.filter((s) => s.durationMs < DELAY).map((s) => s.durationMs)).toEqual([]);
+    expect(front.filter((s) => s.durationMs < DELAY).map((s) => s.durationMs)).toEqual([]);
   });
 });
 
 describe('log-flood', () => {
-  it('makes inventory export about `rate` warning records per second, each with a trace id', async () => {
-    const RATE = 300;
-    const isFlood = (l: (typeof rx.logs)[number]) => service(l) === 'inventory' && l.body === 'stock cache entry stale, refetching from warehouse';
-    await startScenario('log-flood', { rate: RATE });
-    const from = Date.now() + 500;
-    const windowMs = 2_000;
-    await rx.waitFor(() => rx.logs.some((l) => isFlood(l) && l.timeMs > from + windowMs + 300), 'flood records after the window');
-    const inWindow = rx.logs.filter((l) => isFlood(l) && l.timeMs >= from && l.timeMs < from + windowMs);
-    const perSecond = inWindow.length / (windowMs / 1000);
-    expect(perSecond).toBeGreaterThan(RATE * 0.8);
-    expect(perSecond).toBeLessThan(RATE * 1.2);
-    expect(inWindow.every((l) => l.severityText === 'WARN' && /^[0-9a-f]{32}$/.test(l.traceId))).toBe(true);
+  const isFlood = (l: ReceivedLog) => service(l) === 'inventory' && l.body === 'stock cache entry stale, refetching from warehouse';
 
-    await call('POST', `${demo.control}/scenarios/stop`);
-    const stoppedAt = Date.now();
-    await new Promise((r) => setTimeout(r, 800)); // nothing to poll for: this checks that records stop coming
-    expect(rx.logs.filter((l) => isFlood(l) && l.timeMs > stoppedAt + 300)).toEqual([]);
+  it('makes inventory export warning records, each in a resync span, and none after the stop', async () => {
+    await startScenario('log-flood', { rate: 300 });
+    const flood = await rx.waitFor(() => rx.logs.filter(isFlood).length >= 100 && rx.logs.filter(isFlood), '100 flood records');
+    expect(flood.filter((l) => l.severityText !== 'WARN' || !/^[0-9a-f]{32}$/.test(l.traceId))).toEqual([]);
+    const resyncs = await spansOf([...new Set(flood.map((l) => l.traceId))], (s) => s.name === 'inventory.cache.resync', 'the resync spans');
+    const resyncIds = new Set(resyncs.map((s) => s.spanId));
+    expect(flood.filter((l) => !resyncIds.has(l.spanId))).toEqual([]);
+
+    // The loop stops before the service logs the stop, so no flood record may be newer than that record. Another
+    // inventory record after it (a checkout's "stock reserved") shows the exports after the stop have arrived.
+    const stopped = await stopScenario('log-flood');
+    const traceId = traceIdOf((await checkout()).headers);
+    await rx.waitFor(() => rx.logs.some((l) => l.traceId === traceId && service(l) === 'inventory'), 'an inventory record after the stop');
+    expect(rx.logs.filter((l) => isFlood(l) && l.timeMs > stopped.timeMs).length).toBe(0);
   });
 });
 
 describe('memory-growth', () => {
-  it("grows the orders heap at the configured rate and flags the scenario as active", async () => {
-    const RATE_MIB_PER_MIN = 1_800; // 30 MiB/s, so the test sees it within seconds
-    const heap = (since: number) =>
-      rx.waitFor(() => {
-        const m = rx.metrics.filter((x) => service(x) === 'orders' && x.name === 'demo.process.heap.used' && x.receivedAt > since);
-        return m.length > 0 && m.at(-1)!.dataPoints[0].value!;
-      }, 'an orders heap export');
-    const baseline = await heap(Date.now());
-    await startScenario('memory-growth', { rate: RATE_MIB_PER_MIN });
-    const started = Date.now();
-    await new Promise((r) => setTimeout(r, 2_000)); // growth is per second; wait for two ticks of it
-    const grown = await heap(Date.now());
-    const expectedMib = ((Date.now() - started) / 60_000) * RATE_MIB_PER_MIN;
-    const grewMib = (grown - baseline) / 2 ** 20;
-    console.log(`memory-growth: orders heap +${grewMib.toFixed(0)} MiB (expected about ${expectedMib.toFixed(0)} MiB)`);
-    expect(grewMib).toBeGreaterThan(expectedMib * 0.5);
+  it('grows the orders heap, flags the scenario as active, and clears the flag on stop', async () => {
+    const since = Date.now();
+    const baseline = await rx.waitFor(() => ordersGauge('demo.process.heap.used', since), 'an orders heap export');
+    await startScenario('memory-growth', { rate: 1_800 }); // 30 MiB a second, capped at 768 MiB
+    const GROWTH = 60 * 2 ** 20;
+    await rx.waitFor(() => (ordersGauge('demo.process.heap.used', since) ?? 0) > baseline + GROWTH, 'the orders heap to grow by 60 MiB', 20_000);
+    expect(ordersGauge('demo.scenario.active', since, { scenario: 'memory-growth' })).toBe(1);
 
-    const flag = rx.metrics.filter((x) => service(x) === 'orders' && x.name === 'demo.scenario.active').at(-1)!;
-    expect(flag.dataPoints.find((p) => p.attributes.scenario === 'memory-growth')?.value).toBe(1);
+    await stopScenario('memory-growth');
+    const stoppedAt = Date.now();
+    await rx.waitFor(() => ordersGauge('demo.scenario.active', stoppedAt, { scenario: 'memory-growth' }) === 0, 'the flag to clear');
   });
 });
