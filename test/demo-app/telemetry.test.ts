@@ -38,6 +38,7 @@ async function successfulCheckout(): Promise<{ traceId: string; orderId: string 
   throw new Error('10 checkouts in a row failed');
 }
 
+const SERVICES = ['storefront', 'orders', 'payments', 'inventory'];
 const service = (s: { resource: Record<string, unknown> }) => String(s.resource['service.name']);
 const find = (spans: ReceivedSpan[], svc: string, name: string, kind?: number) =>
   spans.find((s) => service(s) === svc && s.name === name && (kind === undefined || s.kind === kind));
@@ -48,12 +49,17 @@ describe('one checkout', () => {
 
   beforeAll(async () => {
     ({ traceId } = await successfulCheckout());
-    // The trace is complete once the background worker's shipment call has arrived.
-    spans = await rx.waitFor(() => {
-      const inTrace = rx.spans.filter((s) => s.traceId === traceId);
-      return find(inTrace, 'inventory', 'INSERT shipments') && find(inTrace, 'orders', 'fulfilment process') && inTrace;
-    }, `the worker's spans of trace ${traceId}`);
-    await new Promise((r) => setTimeout(r, 300)); // one more batch for spans that ended last
+    // The background worker's "fulfilment process" ends last (after the shipment call it makes), so once it has
+    // arrived every span of the trace has ended. Ended is not exported: each service's batch processor sends its
+    // spans in the order they end, one batch at a time, on its own timer. So the trace is complete once every
+    // service has exported a span of a request sent after that. (A fixed wait here flaked under load: a
+    // storefront batch came after it, without the root span.)
+    await rx.waitFor(() => find(rx.spans.filter((s) => s.traceId === traceId), 'orders', 'fulfilment process'), `the worker's span of trace ${traceId}`);
+    const later = await successfulCheckout();
+    await rx.waitFor(
+      () => SERVICES.every((svc) => rx.spans.some((s) => s.traceId === later.traceId && service(s) === svc)),
+      'a later checkout exported by every service',
+    );
     spans = rx.spans.filter((s) => s.traceId === traceId);
     console.log(`trace ${traceId}\n${renderSpanTree(spans)}`);
   });
