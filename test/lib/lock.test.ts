@@ -35,11 +35,19 @@ describe('stack lock', () => {
     const first = await acquireLock(env, { command: 'up', wait: true, signal: never });
     const waited: LockHolder[] = [];
     let acquired = false;
-    const second = acquireLock(env, { command: 'down --purge', wait: true, signal: never, pollMs: 10, onWait: (h) => waited.push(h) }).then((l) => {
+    // The holder check runs once per poll: count polls instead of sleeping and hoping some happened.
+    let polls = 0;
+    let threePolls!: () => void;
+    const polledThrice = new Promise<void>((r) => (threePolls = r));
+    const alive = (h: LockHolder) => {
+      if (++polls === 3) threePolls();
+      return holderAlive(h);
+    };
+    const second = acquireLock(env, { command: 'down --purge', wait: true, signal: never, pollMs: 1, alive, onWait: (h) => waited.push(h) }).then((l) => {
       acquired = true;
       return l;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await polledThrice;
     expect(acquired).toBe(false);
     expect(waited).toHaveLength(1);
     expect(waited[0]).toMatchObject({ pid: process.pid, command: 'up', host: hostname() });
@@ -67,11 +75,14 @@ describe('stack lock', () => {
     mkdirSync(env.MOP_STATE_DIR!, { recursive: true });
     writeFileSync(lockPath(env), JSON.stringify({ pid: deadPid(), command: 'up', since: '2026-11-29T03:00:00.000Z', host: hostname() }));
     const order: string[] = [];
+    // Whoever gets in first stays in until the other has found the lock taken and is waiting: a real overlap.
+    let otherWaits!: () => void;
+    const otherWaiting = new Promise<void>((r) => (otherWaits = r));
     const take = (name: string) =>
-      acquireLock(env, { command: name, wait: true, signal: never, pollMs: 5 }).then(async (l) => {
+      acquireLock(env, { command: name, wait: true, signal: never, pollMs: 5, onWait: () => otherWaits() }).then(async (l) => {
         order.push(`${name} in`);
         expect((await peekLock(env))?.command).toBe(name);
-        await new Promise((r) => setTimeout(r, 30));
+        await otherWaiting;
         order.push(`${name} out`);
         await l.release();
       });
@@ -92,8 +103,8 @@ describe('stack lock', () => {
   it('Ctrl-C while waiting stops with exit 130 and leaves the holder\'s lock alone', async () => {
     const first = await acquireLock(env, { command: 'up', wait: true, signal: never });
     const ctrlC = new AbortController();
-    const waiting = acquireLock(env, { command: 'down', wait: true, signal: ctrlC.signal, pollMs: 10 }).catch((x) => x);
-    setTimeout(() => ctrlC.abort(), 50);
+    // Ctrl-C while it sleeps between polls (a minute apart): only an abortable wait ends before the test times out.
+    const waiting = acquireLock(env, { command: 'down', wait: true, signal: ctrlC.signal, pollMs: 60_000, onWait: () => setImmediate(() => ctrlC.abort()) }).catch((x) => x);
     const e = await waiting;
     expect(e).toMatchObject({ code: 'INTERRUPTED', exitCode: 130 });
     expect(e.why).toContain('`mop-sandbox up`');
