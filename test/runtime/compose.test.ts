@@ -41,6 +41,33 @@ function containersFor(stack: Stack, override: Partial<Record<ComponentName, Par
   }));
 }
 
+/**
+ * Changes `container` right after the watcher's first look at it once `compose up` has run (call the returned
+ * `composeUp` from the fake `compose up`): the watcher sees the state from before the start exactly once, whatever
+ * the machine's speed. (A timer here raced the watcher.)
+ */
+function afterFirstLook(fd: ReturnType<typeof fakeDocker>, container: FakeContainer, change: () => void) {
+  let armed = false;
+  let done = false;
+  const getContainer = fd.docker.getContainer.bind(fd.docker);
+  fd.docker.getContainer = ((id: string) => {
+    const handle = getContainer(id);
+    if (id !== container.id) return handle;
+    return {
+      ...handle,
+      async inspect() {
+        const details = await handle.inspect();
+        if (armed && !done) {
+          done = true;
+          change();
+        }
+        return details;
+      },
+    };
+  }) as typeof fd.docker.getContainer;
+  return { composeUp: () => void (armed = true) };
+}
+
 function world(opts: {
   stack?: Stack;
   images?: string[];
@@ -246,12 +273,10 @@ describe('compose runtime: up', () => {
     const stack = buildStack({ demo: false });
     const existing = containersFor(stack, { tempo: { state: 'exited', exitCode: 137, finishedAt: '2026-11-29T03:00:00Z', restartCount: 3 } });
     const tempo = existing.find((c) => c.service === 'tempo')!;
-    const w = world({
-      stack,
-      existing,
-      // compose starts the exited container a moment after it was asked to; the watcher looks before that.
-      compose: { up: () => (setTimeout(() => Object.assign(tempo, { state: 'running' }), 60), { exitCode: 0 }) },
-    });
+    // compose starts the exited container a moment after it was asked to; the watcher looks once before that.
+    let start = () => {};
+    const w = world({ stack, existing, compose: { up: () => (start(), { exitCode: 0 }) } });
+    start = afterFirstLook(w.fd, tempo, () => Object.assign(tempo, { state: 'running' })).composeUp;
     const ready = await w.runtime.up(stack, { credentials, signal: new AbortController().signal, out: w.out });
     expect(Object.keys(ready)).toContain('tempo');
     expect(w.cap.text()).toContain('exited before this `up` (code 137); starting it again');
@@ -261,11 +286,9 @@ describe('compose runtime: up', () => {
     const stack = buildStack({ demo: false });
     const existing = containersFor(stack, { tempo: { state: 'exited', exitCode: 137, finishedAt: '2026-11-29T03:00:00Z' } });
     const tempo = existing.find((c) => c.service === 'tempo')!;
-    const w = world({
-      stack,
-      existing,
-      compose: { up: () => (setTimeout(() => Object.assign(tempo, { finishedAt: '2026-11-29T03:05:00Z', oomKilled: true }), 60), { exitCode: 0 }) },
-    });
+    let start = () => {};
+    const w = world({ stack, existing, compose: { up: () => (start(), { exitCode: 0 }) } });
+    start = afterFirstLook(w.fd, tempo, () => Object.assign(tempo, { finishedAt: '2026-11-29T03:05:00Z', oomKilled: true })).composeUp;
     const err = await w.runtime.up(stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
     expect(err).toMatchObject({ code: 'COMPONENT_FAILED', what: 'tempo was killed for running out of memory (its limit is 1Gi)' });
   });
