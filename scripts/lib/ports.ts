@@ -65,19 +65,6 @@ export async function portFree(hostIp: string, port: number): Promise<boolean> {
   return !answers.some(Boolean);
 }
 
-/** A free port on 127.0.0.1 (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host, port: 0, exclusive: true }, () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const containerHolder = (c: ContainerSummary) => ({
   kind: 'container' as const,
   name: containerName(c),

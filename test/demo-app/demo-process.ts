@@ -1,9 +1,10 @@
 /**
- * Runs the real demo (`node demo-app/run.js`) for a test: ephemeral ports, telemetry to an in-test OTLP receiver
+ * Runs the real demo (`node demo-app/run.js`) for a test: its own ports, telemetry to an in-test OTLP receiver
  * with short export intervals, its own process group so a stop reaches every child.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { unusedPort } from '../support/host-ports.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -41,10 +42,12 @@ export async function startDemo(env: Record<string, string>, readyTimeoutMs = 30
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...cleanEnv(),
-      DEMO_PORT: '0',
-      DEMO_ORDERS_PORT: '0',
-      DEMO_PAYMENTS_PORT: '0',
-      DEMO_INVENTORY_PORT: '0',
+      // Service ports chosen here, not 0: for 0 the launcher takes a port the OS picks, lets it go, and the child binds
+      // it a moment later, when one of the tests' many outgoing connections may hold it. The control API binds 0 itself.
+      DEMO_PORT: String(await unusedPort()),
+      DEMO_ORDERS_PORT: String(await unusedPort()),
+      DEMO_PAYMENTS_PORT: String(await unusedPort()),
+      DEMO_INVENTORY_PORT: String(await unusedPort()),
       DEMO_CONTROL_PORT: '0',
       DEMO_LOAD_RPS: '0',
       ...env,

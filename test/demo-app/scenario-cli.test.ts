@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createControlApi } from '../../demo-app/launcher/control-api.js';
 import { createScenarioRegistry } from '../../demo-app/launcher/scenario-registry.js';
 import { cleanEnv, repoRoot } from './demo-process.js';
+import { unusedPort } from '../support/host-ports.js';
 
 let server: Server;
 let url: string;
@@ -132,10 +133,7 @@ describe('errors', () => {
   });
 
   it('says how to start the demo when the control API is not there (exit 3)', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as { port: number }).port;
-    await new Promise((r) => closed.close(r));
+    const port = await unusedPort(); // nothing listens there (a port-0 listener closed again could be reused at once)
     const { code, stdout } = await cli(['list', '--json', '--url', `http://127.0.0.1:${port}`]);
     expect(code).toBe(3);
     expect(JSON.parse(stdout).error).toMatchObject({ code: 'DEMO_UNREACHABLE', why: 'ECONNREFUSED', next: expect.stringContaining('npm run demo') });

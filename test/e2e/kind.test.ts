@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createExec } from '../../scripts/lib/exec.js';
 import { createOutput } from '../../scripts/lib/output.js';
-import { freePort } from '../../scripts/lib/ports.js';
+import { unusedPort } from '../support/host-ports.js';
 import { preflightError } from '../../scripts/runtimes/preflight.js';
 import { ensureState } from '../../scripts/lib/state.js';
 import { createKindRuntime } from '../../scripts/runtimes/kind/index.js';
@@ -56,7 +56,7 @@ describe.skipIf(Boolean(skip))('kind runtime end to end (real kind cluster and i
     const cluster = `mop-e2e-${process.pid}`;
     const env = { ...process.env, MOP_STATE_DIR: stateDir, MOP_KIND_CLUSTER: cluster };
     const hostPorts: Record<string, number> = {};
-    for (const p of buildStack({ profile: 'dev' }).published) hostPorts[`${p.component}.${p.name}`] = await freePort();
+    for (const p of buildStack({ profile: 'dev' }).published) hostPorts[`${p.component}.${p.name}`] = await unusedPort();
     const stack = buildStack({ profile: 'dev', hostPorts, registryMirror: process.env.MOP_REGISTRY_MIRROR });
     const runtime = createKindRuntime({ exec, env, log: (l) => console.log(`  ${l}`) });
     purge = () => runtime.down({ purge: true });

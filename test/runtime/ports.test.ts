@@ -4,7 +4,7 @@ import { recordingExec } from '../support/fake-exec.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acceptsConnections, canBind, containerOnPort, describeHolder, engineHelper, findPortHolder, forwardedTo, freePort, holderFix, isDockerForwarder, listeningInodes, portConflictIn, portFree, processOnPortLinux, processOnPortLsof } from '../../scripts/lib/ports.js';
+import { acceptsConnections, canBind, containerOnPort, describeHolder, engineHelper, findPortHolder, forwardedTo, holderFix, isDockerForwarder, listeningInodes, portConflictIn, portFree, processOnPortLinux, processOnPortLsof } from '../../scripts/lib/ports.js';
 import { unusedPort } from '../support/host-ports.js';
 import { fakeDocker } from './fakes.js';
 
@@ -24,7 +24,7 @@ describe('host ports', () => {
   it('tells a free port from a taken one by binding it', async () => {
     const taken = await listen();
     expect(await canBind('127.0.0.1', taken)).toBe(false);
-    expect(await canBind('127.0.0.1', await freePort())).toBe(true);
+    expect(await canBind('127.0.0.1', await unusedPort())).toBe(true);
   });
 
   it('sees a port taken on 0.0.0.0 as taken on 127.0.0.1', async () => {
