@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../scripts/run.js';
 import { UserError, ExitCode } from '../../scripts/lib/errors.js';
+import { secretNames } from '../../scripts/stack/model.js';
 import type { Sink } from '../../scripts/lib/output.js';
 import type { ComponentStatus, PreflightCheck } from '../../scripts/runtimes/runtime.js';
 import { fakeRuntime, fakeRuntimes, noExec, type FakeRuntime } from '../support/fake-runtime.js';
@@ -98,7 +99,10 @@ describe('up', () => {
     const r = await run(['up'], { compose: rt }, ctl.signal);
     expect(r.code).toBe(130);
     expect(readState().active).toBeUndefined();
-    expect(readState().credentials).toBeDefined();
+    // The credentials generated for this `up` are kept (the next `up` reuses them): every secret, none empty.
+    const kept = readState().credentials as Record<string, string>;
+    expect(Object.keys(kept).sort()).toEqual([...secretNames].sort());
+    expect(Object.entries(kept).filter(([, v]) => !v)).toEqual([]);
   });
 
   it('bad input is refused before any runtime call: unknown flag, stray argument, bad profile', async () => {

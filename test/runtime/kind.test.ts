@@ -627,7 +627,6 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     const rt = createKindRuntime({ exec: createExec(), env });
     const ctl = new AbortController();
     const lines: string[] = [];
-    const started = Date.now();
     await rt.logs(undefined, {
       follow: true,
       tail: 10,
@@ -637,8 +636,8 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
         if (lines.length === 2) ctl.abort();
       },
     });
+    // Returning at all is the point: a follow that ignored the abort would run until the test's timeout.
     expect(lines).toEqual(['tempo | first', 'loki | second']);
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('logs with no cluster: a UserError saying how to start it', async () => {
