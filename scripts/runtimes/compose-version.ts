@@ -24,6 +24,11 @@ export const composeFeatures = {
     since: '2.20.2',
     source: 'compose-go v1.17.0 (compose v2.20.2) accepts it; compose v2.24.0 (docker/compose#11360) applies it on Engine API 1.44',
   },
+  bindCreateHostPath: {
+    feature: '`bind.create_host_path` on a long-syntax volume',
+    since: '2.0.0',
+    source: 'compose-spec/compose-go#132 (2021-04), in every compose v2 release; honoured for `false` only where compose-go has #836/#846 (docker/compose#13602)',
+  },
   pullNever: { feature: '`up --pull never`', since: '2.8.0', source: 'docker/compose 9976077e2 "introduce --pull" (v2.8.0)' },
 } satisfies Record<string, ComposeFeature>;
 
@@ -41,6 +46,7 @@ export function composeNeeds(doc: ComposeFile, upArgs: readonly string[] = []): 
   }
   if (services.some((s) => s.deploy?.resources?.limits)) needs.push(composeFeatures.resourceLimits);
   if (services.some((s) => s.healthcheck?.start_interval)) needs.push(composeFeatures.startInterval);
+  if (services.some((s) => s.volumes?.some((v) => v.bind?.create_host_path !== undefined))) needs.push(composeFeatures.bindCreateHostPath);
   if (upArgs.includes('--pull')) needs.push(composeFeatures.pullNever);
   return needs;
 }

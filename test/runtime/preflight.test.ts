@@ -86,7 +86,10 @@ describe('preflight: compose v2', () => {
   it('requires the release every feature of the rendered file needs, and names the feature', async () => {
     const doc = composeDocument(buildStack({}), { startInterval: true });
     const needs = composeNeeds(doc, ['up', '-d', '--pull', 'never']);
-    expect(needs).toEqual(expect.arrayContaining([composeFeatures.projectName, composeFeatures.startInterval, composeFeatures.pullNever]));
+    expect(needs).toEqual(expect.arrayContaining([composeFeatures.projectName, composeFeatures.startInterval, composeFeatures.pullNever, composeFeatures.bindCreateHostPath]));
+    // Each feature is counted only when the file has it.
+    expect(composeNeeds(doc, [])).not.toContain(composeFeatures.pullNever);
+    expect(composeNeeds(composeDocument(buildStack({}), { startInterval: false }), [])).not.toContain(composeFeatures.startInterval);
     const old = await checkCompose({ exec: recordingExec({ 'docker compose version': { stdout: 'v2.5.1\n' } }, ['docker']), env: {}, needs });
     expect(old).toMatchObject({
       ok: false,
