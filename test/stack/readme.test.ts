@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildStack } from '../../scripts/stack/model.js';
 import { ErrorCodes, ExitCode } from '../../scripts/lib/errors.js';
@@ -53,5 +53,16 @@ describe('README stays true', () => {
     expect(para).toContain(`less than the profile's requests (${gib(memoryNeeds(buildStack()).requests)} on the default profile)`);
     expect(para).toContain(`colima start --memory ${recommendedEngineGiB(buildStack())}\``);
     expect(para).toContain(`podman machine set --memory ${recommendedEngineGiB(buildStack()) * 1024} &&`);
+  });
+
+  it('the Platforms table: five cells a row, and every test it cites exists', () => {
+    const section = readme.split('\n## Platforms\n')[1].split('\n## ')[0];
+    const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| platform |') && !l.startsWith('| ---'));
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows) {
+      // Cells split on " | " (a `|` inside a cell would shift the columns).
+      expect(row.replace(/^\| | \|$/g, '').split(' | '), row).toHaveLength(5);
+      for (const m of row.matchAll(/`(test\/[\w/.-]+\.test\.ts)`/g)) expect(existsSync(new URL(`../../${m[1]}`, import.meta.url)), m[1]).toBe(true);
+    }
   });
 });
