@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CommandFailed, createExec, INTERRUPTED_EXIT, NOT_FOUND_EXIT, resolveProgram, TIMEOUT_EXIT } from '../../scripts/lib/exec.js';
 import { recordingExec } from '../support/fake-exec.js';
 
@@ -33,6 +33,11 @@ describe('exec wrapper', () => {
     '-e',
     "const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(process.pid + ' ' + c.pid); setInterval(() => {}, 1000);",
   ];
+  // When the behaviour under test is broken the grandchild outlives the test: never leave it behind.
+  const started: number[] = [];
+  afterEach(() => {
+    for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);
@@ -54,6 +59,7 @@ describe('exec wrapper', () => {
       signal: ac.signal,
       onStdout: (chunk) => {
         pids = chunk.trim().split(' ').map(Number);
+        started.push(...pids);
         ac.abort();
       },
     });
@@ -68,6 +74,7 @@ describe('exec wrapper', () => {
     expect(r.exitCode).toBe(TIMEOUT_EXIT);
     expect(r.stderr).toContain('stopped after 1s without finishing');
     const [, grandchild] = r.stdout.trim().split(' ').map(Number);
+    started.push(grandchild);
     expect(await gone(grandchild)).toBe(true);
   });
 
