@@ -81,12 +81,16 @@ export async function resolveProgram(file: string, platform: NodeJS.Platform, wh
  * Ends a process and everything it started: its own process group on Unix (spawned detached, so the group is
  * ours alone), `taskkill /T` on Windows (which has no groups to signal). Unix gets SIGKILL if SIGTERM is not enough.
  */
-export function killTree(child: ChildProcess, platform: NodeJS.Platform = process.platform): void {
+export function killTree(
+  child: Pick<ChildProcess, 'pid' | 'exitCode' | 'signalCode' | 'kill' | 'once'>,
+  platform: NodeJS.Platform = process.platform,
+  start: typeof spawn = spawn,
+): void {
   const pid = child.pid;
   if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   if (platform === 'win32') {
     const taskkill = process.env.SystemRoot ? `${process.env.SystemRoot}\\System32\\taskkill.exe` : 'taskkill.exe';
-    spawn(taskkill, ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill());
+    start(taskkill, ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => child.kill());
     return;
   }
   const signalGroup = (sig: NodeJS.Signals) => {

@@ -187,10 +187,10 @@ export async function processOnPortLsof(exec: Exec, port: number): Promise<PortH
 /** Where to look when we cannot tell who holds the port, for the OS the CLI runs on. */
 export function unknownHolderHint(port: number, platform: NodeJS.Platform, wsl = false): string {
   if (platform === 'win32') {
-    return `Windows does not say which program here: \`netstat -ano | findstr :${port}\` shows its PID (\`tasklist /FI "PID eq <pid>"\` its name); if nothing listens, the port is in a range Windows reserves (\`netsh int ipv4 show excludedportrange protocol=tcp\`)`;
+    return `a program Windows does not name here (\`netstat -ano | findstr :${port}\` shows its PID, \`tasklist /FI "PID eq <pid>"\` its name), or, if nothing listens, a range Windows reserves (\`netsh int ipv4 show excludedportrange protocol=tcp\`)`;
   }
   if (wsl) {
-    return `a program this user may not inspect, or one on the Windows side (in PowerShell: \`netstat -ano | findstr :${port}\`; here: \`sudo ss -ltnp\`)`;
+    return `a process this user may not inspect (\`sudo ss -ltnp\`), or a Windows program (in PowerShell: \`netstat -ano | findstr :${port}\`)`;
   }
   if (platform === 'linux') return 'a process this user may not inspect (try `sudo ss -ltnp`)';
   return `a process of another user (try \`sudo lsof -nP -iTCP:${port} -sTCP:LISTEN\`)`;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandFailed, createExec, INTERRUPTED_EXIT, NOT_FOUND_EXIT, resolveProgram, TIMEOUT_EXIT } from '../../scripts/lib/exec.js';
+import { EventEmitter } from 'node:events';
+import { CommandFailed, createExec, INTERRUPTED_EXIT, killTree, NOT_FOUND_EXIT, resolveProgram, TIMEOUT_EXIT } from '../../scripts/lib/exec.js';
 import { recordingExec } from '../support/fake-exec.js';
 
 describe('exec wrapper', () => {
@@ -81,6 +82,22 @@ describe('exec wrapper', () => {
   it('passes input on stdin', async () => {
     const r = await createExec().run(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { input: 'héllo wörld' });
     expect(r.stdout).toBe('héllo wörld');
+  });
+
+  it('on Windows stops the tree with taskkill /T /F (Windows has no process groups to signal)', () => {
+    const calls: { file: string; args: readonly string[] }[] = [];
+    const start = ((file: string, args: readonly string[]) => {
+      calls.push({ file, args });
+      return new EventEmitter();
+    }) as unknown as Parameters<typeof killTree>[2];
+    const child = { pid: 4242, exitCode: null, signalCode: null, kill: () => true, once: () => child } as unknown as Parameters<typeof killTree>[0];
+    killTree(child, 'win32', start);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].file).toMatch(/taskkill\.exe$/);
+    expect(calls[0].args).toEqual(['/pid', '4242', '/T', '/F']);
+    // A process that has exited is left alone (its pid may already belong to another program).
+    killTree({ ...child, exitCode: 0 } as Parameters<typeof killTree>[0], 'win32', start);
+    expect(calls).toHaveLength(1);
   });
 
   it('on Windows resolves the program with PATHEXT and refuses batch files, which need a shell', async () => {

@@ -164,7 +164,7 @@ describe('host ports', () => {
     // A listener on 3000 whose owner this user cannot see (no /proc/<pid> entries).
     writeFileSync(join(proc, 'net/tcp'), 'header\n   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0\n');
     const wsl = await findPortHolder(3000, { exec: recordingExec({}), platform: 'linux', proc });
-    expect(describeHolder(wsl)).toMatch(/Windows side.*netstat -ano \| findstr :3000/);
+    expect(describeHolder(wsl)).toMatch(/a Windows program \(in PowerShell: `netstat -ano \| findstr :3000`\)/);
     const mac = await findPortHolder(3000, { exec: recordingExec({ lsof: { exitCode: 1 } }), platform: 'darwin' });
     expect(describeHolder(mac)).toContain('`sudo lsof -nP -iTCP:3000 -sTCP:LISTEN`');
   });
