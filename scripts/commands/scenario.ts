@@ -40,7 +40,8 @@ export async function defaultControlUrl(ctx: Pick<CommandContext, 'env'>): Promi
 
 async function controlUrl(ctx: ScenarioContext): Promise<URL> {
   const fallback = await defaultControlUrl(ctx);
-  const raw = ctx.flags.url ?? ctx.env.MOP_DEMO_CONTROL_URL ?? fallback;
+  // An empty MOP_DEMO_CONTROL_URL counts as unset, like the other MOP_* settings.
+  const raw = ctx.flags.url ?? (ctx.env.MOP_DEMO_CONTROL_URL || fallback);
   try {
     return new URL(raw.endsWith('/') ? raw : `${raw}/`);
   } catch {

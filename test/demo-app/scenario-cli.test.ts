@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createControlApi } from '../../demo-app/launcher/control-api.js';
@@ -72,6 +73,20 @@ describe('scenario list', () => {
     const doc = JSON.parse(stdout);
     expect(doc).toMatchObject({ ok: true, exitCode: 0 });
     expect(doc.scenarios).toHaveLength(5);
+  });
+});
+
+describe('scenario finds the demo from the stack model', () => {
+  it('without --url, reaches the control API on the port the settings moved it to (MOP_PORT_DEMO_CONTROL)', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'mop-scenario-'));
+    try {
+      const port = new URL(url).port;
+      const { code, stdout } = await cli(['list', '--json'], { MOP_PORT_DEMO_CONTROL: port, MOP_STATE_DIR: state });
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).scenarios).toHaveLength(5);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });
 
