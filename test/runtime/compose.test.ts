@@ -194,6 +194,50 @@ describe('compose runtime: up', () => {
     expect(w.cap.text()).toMatch(/✓ pull grafana\/grafana:13\.2\.0/);
   });
 
+  it('builds the demo beside the pulls, not after them', async () => {
+    const stack = buildStack({ demo: true });
+    const present = stack.components.filter((c) => c.name !== 'grafana' && c.name !== 'demo').map((c) => c.image);
+    const w = world({ stack, images: present });
+    // The pull answers only once the build has begun: run one after the other, they never meet.
+    let buildBegan!: () => void;
+    const began = new Promise<void>((r) => (buildBegan = r));
+    const run = w.exec.run.bind(w.exec);
+    w.exec.run = async (file, args, opts) => {
+      if (args[5] === 'build') buildBegan();
+      if (args[5] === 'pull') {
+        const met = await Promise.race([began.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+        if (!met) return { exitCode: 1, stdout: '', stderr: 'the pull waited 2 s for a build that never began' };
+      }
+      return run(file, args, opts);
+    };
+    await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out });
+    // (The fake records a call when it answers, so the waiting pull comes after the build.)
+    expect(composeCalls(w.exec)).toEqual(['build demo', 'pull --quiet grafana', 'up -d --no-build --pull never --remove-orphans']);
+  });
+
+  it('a pull that fails for good stops the build still running, and up names the pull (exit 3)', async () => {
+    const stack = buildStack({ demo: true });
+    const present = stack.components.filter((c) => c.name !== 'grafana' && c.name !== 'demo').map((c) => c.image);
+    const w = world({ stack, images: present });
+    let buildSignal: AbortSignal | undefined;
+    const run = w.exec.run.bind(w.exec);
+    w.exec.run = async (file, args, opts) => {
+      if (args[5] === 'build') {
+        buildSignal = opts?.signal;
+        // A long build: it ends only when stopped.
+        await new Promise<void>((r) => (opts?.signal?.aborted ? r() : opts?.signal?.addEventListener('abort', () => r(), { once: true })));
+        return { exitCode: 130, stdout: '', stderr: 'build cancelled' };
+      }
+      if (args[5] === 'pull') return { exitCode: 1, stdout: '', stderr: 'Error response from daemon: manifest unknown' };
+      return run(file, args, opts);
+    };
+    const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out }).catch((e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.code).toBe('IMAGE_PULL_FAILED');
+    expect(buildSignal?.aborted).toBe(true);
+    expect(w.cap.text()).toMatch(/build .*stopped: a pull failed/);
+  });
+
   it('on Podman: builds with the classic builder (DOCKER_BUILDKIT=0), mounts Podman\'s socket, labels off; on dockerd: BuildKit as configured', async () => {
     const stack = buildStack({ demo: true });
     const present = stack.components.filter((c) => c.name !== 'demo').map((c) => c.image);

@@ -22,7 +22,6 @@ export function pullFailureGroups(failures: { image: string; stderr: string }[])
 
 const definitivePull = /not found|manifest unknown|unauthorized|denied|no such host|repository does not exist|invalid reference/i;
 
-/** Builds what is built locally, pulls what is missing (never re-pulls a pinned image that is present). */
 /**
  * Podman does not serve BuildKit's session API, so compose's default BuildKit build fails against it ("booting
  * buildkit"); the classic builder works (containers/podman#13889: DOCKER_BUILDKIT=0 is the maintainers' fix;
@@ -32,30 +31,34 @@ export async function buildEnv(cx: ComposeContext, composeEnv: NodeJS.ProcessEnv
   return (await getEngine(cx)).product === 'Podman' ? { ...composeEnv, DOCKER_BUILDKIT: '0' } : composeEnv;
 }
 
+/**
+ * Pulls what is missing (never re-pulls a pinned image that is present) and builds what is built locally, side by
+ * side: the demo's build (on a first run its base image and `npm ci`, often the longest step) needs none of the
+ * pulled images, so it does not wait for them. A pull that fails for good stops a build still running.
+ */
 export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpContext, composeEnv: NodeJS.ProcessEnv): Promise<void> {
-  const seen = new Set<string>();
-  const toBuild: Component[] = [];
-  const toPull: Component[] = [];
-  for (const c of stack.components) {
-    if (c.build) {
-      toBuild.push(c);
-      continue;
-    }
-    if (seen.has(c.image)) continue;
-    seen.add(c.image);
-    const present = await client(cx)
-      .getImage(c.image)
-      .inspect()
-      .then(() => true)
-      .catch(() => false);
-    if (!present) toPull.push(c);
-  }
+  const toBuild = stack.components.filter((c) => c.build);
+  const pulled = [...new Map(stack.components.filter((c) => !c.build).map((c) => [c.image, c] as const)).values()];
+  const present = await Promise.all(
+    pulled.map((c) =>
+      client(cx)
+        .getImage(c.image)
+        .inspect()
+        .then(() => true)
+        .catch(() => false),
+    ),
+  );
+  const toPull = pulled.filter((_, i) => !present[i]);
   if (!toPull.length && !toBuild.length) {
-    ctx.out.step(`images: all ${seen.size} present locally`).ok('no pull needed');
+    ctx.out.step(`images: all ${pulled.length} present locally`).ok('no pull needed');
     return;
   }
   const steps = ctx.out.group([...toPull.map((c) => `pull ${c.image}`), ...toBuild.map((c) => `build ${c.image}`)]);
   const failures: { c: Component; err: CommandFailed }[] = [];
+  // Stops the builds when a pull fails for good (up fails anyway) or on Ctrl-C.
+  const builds = new AbortController();
+  const stopBuilds = () => builds.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', stopBuilds, { once: true });
   const pullOne = async (c: Component, i: number) => {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -66,6 +69,7 @@ export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpCon
         // The cause is said once per distinct error in the UserError below, not on every image's line.
         steps[i].fail('failed');
         failures.push({ c, err: new CommandFailed(`docker ${[...base(cx), 'pull', c.name].join(' ')}`, r.exitCode, r.stderr, r.stdout) });
+        builds.abort();
         return;
       }
       steps[i].update(`retrying (attempt ${attempt + 1} of 3)`);
@@ -74,24 +78,27 @@ export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpCon
   };
   // A few pulls at a time: parallel enough to fill the link, few enough to show progress.
   const queue = toPull.map((c, i) => () => pullOne(c, i));
-  await Promise.all(
+  const pulls = Promise.all(
     Array.from({ length: Math.min(4, queue.length) }, async () => {
       for (let job = queue.shift(); job; job = queue.shift()) await job();
     }),
   );
-  for (const [j, c] of toBuild.entries()) {
-    const i = toPull.length + j;
-    if (failures.length || ctx.signal.aborted) {
-      steps[i].fail('skipped');
-      continue;
-    }
-    const started = Date.now();
-    const r = await cx.exec.run('docker', [...base(cx), 'build', c.name], { env: await buildEnv(cx, composeEnv), signal: ctx.signal, allowFail: true });
-    if (r.exitCode === 0) steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
-    else {
-      steps[i].fail(ctx.signal.aborted ? 'interrupted' : stderrTail(r.stderr, 1));
-      if (!ctx.signal.aborted) {
-        throw new UserError({
+  let buildFailure: UserError | undefined;
+  const buildAll = async () => {
+    for (const [j, c] of toBuild.entries()) {
+      const i = toPull.length + j;
+      if (failures.length || builds.signal.aborted || buildFailure) {
+        steps[i].fail('skipped');
+        continue;
+      }
+      const started = Date.now();
+      const r = await cx.exec.run('docker', [...base(cx), 'build', c.name], { env: await buildEnv(cx, composeEnv), signal: builds.signal, allowFail: true });
+      if (r.exitCode === 0) steps[i].ok(`${((Date.now() - started) / 1000).toFixed(1)}s`);
+      else if (ctx.signal.aborted) steps[i].fail('interrupted');
+      else if (builds.signal.aborted) steps[i].fail('stopped: a pull failed');
+      else {
+        steps[i].fail(stderrTail(r.stderr, 1));
+        buildFailure = new UserError({
           what: `building the ${c.name} image failed`,
           why: stderrTail(r.stderr, 1),
           details: stderrTail(r.stderr, 20).split('\n'),
@@ -101,6 +108,11 @@ export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpCon
         });
       }
     }
+  };
+  try {
+    await Promise.all([pulls, buildAll()]);
+  } finally {
+    ctx.signal.removeEventListener('abort', stopBuilds);
   }
   if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('interrupted');
   if (failures.length) {
@@ -115,4 +127,5 @@ export async function prepareImages(cx: ComposeContext, stack: Stack, ctx: UpCon
       code: 'IMAGE_PULL_FAILED',
     });
   }
+  if (buildFailure) throw buildFailure;
 }
