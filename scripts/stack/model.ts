@@ -473,6 +473,14 @@ export function buildStack(opts: StackOptions = {}): Stack {
   };
   const toStore: PortRef[] = store === 'external' ? [] : [{ name: 'store', port: 's3' }];
   const tenancyEnv = { MOP_MULTITENANCY_ENABLED: String(multitenancy), MOP_TENANT: tenant };
+  // The backends start after the bucket job, not beside the store: each reads its bucket, with its own S3 user (the
+  // job creates both), while it starts, and exits when that fails instead of waiting for it. Tempo 3.0.3 lists the
+  // bucket once and gives up (tempodb/backend/s3/s3.go:148-151, called from tempodb/tempodb.go:190); Loki 3.7.x opens
+  // the compactor's delete-request store, a GetObject retried 5 times over about 3 s, then fails the compactor
+  // (v3.7.6 pkg/compactor/compactor.go:222, deletion/delete_requests_db_boltdb.go:75, chunk/client/aws/
+  // s3_storage_client.go:134,458); Mimir's store-gateway fails its start when the initial blocks sync still fails
+  // after its few retries (pkg/storegateway/gateway.go starting, "initial blocks synchronization"). Started beside
+  // the store, a backend would win or lose a race of seconds against the store's start and the job.
   const afterBuckets: Dependency[] = [{ name: 'buckets', condition: 'completed' }];
   // Mimir and Loki: ring replication from the profile's replica count, and a Go memory limit inside the container's.
   const ringEnv = (name: 'mimir' | 'loki'): Record<string, string> => ({
