@@ -41,8 +41,9 @@ export const command = defineCommand({
       return ExitCode.failure;
     }
     const healthy = list.every(isHealthy);
-    const disk = await runtime.disk?.(stack).catch(() => undefined);
+    const [disk, warnings] = await Promise.all([runtime.disk?.(stack).catch(() => undefined), runtime.warnings?.(stack).catch(() => []) ?? []]);
     printStatus(out, list);
+    for (const w of warnings) out.warn(w);
     if (disk && diskLow(disk)) out.warn(`low disk: ${gib(disk.free!)} free where Docker keeps volumes (${disk.path}), the data needs ${gib(disk.needs)}; ${diskFix}`);
     out.info('');
     out.info(
@@ -61,6 +62,7 @@ export const command = defineCommand({
       project: runtime.project,
       profile: stack.profile.name,
       components: list,
+      warnings,
       ...(disk ? { disk: { path: disk.path, free: disk.free, needs: disk.needs, low: diskLow(disk), ...(disk.unmeasured ? { unmeasured: disk.unmeasured } : {}) } } : {}),
       ...(holder ? { changing: { pid: holder.pid, command: holder.command, since: holder.since } } : {}),
       ...(secrets ? { credentials: { GRAFANA_ADMIN_USER: 'admin', ...secrets } } : {}),

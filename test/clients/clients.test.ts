@@ -2,8 +2,11 @@
  * The backend clients against fixtures copied in shape from the pinned versions' documented responses (each names
  * its source), through an injected fetch that records the request, plus a refused connection on a real socket.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AlloyClient, alloyPaths } from '../../scripts/clients/alloy.js';
 import { GrafanaClient, framesToRows } from '../../scripts/clients/grafana.js';
 import { HttpClient, type FetchLike } from '../../scripts/clients/http.js';
 import { LokiClient } from '../../scripts/clients/loki.js';
@@ -140,5 +143,56 @@ describe('HTTP client', () => {
     await new Promise<void>((r) => srv.close(() => r()));
     const a = await new HttpClient({ baseUrl: `http://127.0.0.1:${port}` }).request('/ready');
     expect(a).toEqual({ status: 0, text: '', error: 'connection refused' });
+  });
+});
+
+describe('Alloy client (1.18.1): is container-log collection working?', () => {
+  // Fixtures in test/support/alloy-api/, each naming its source in grafana/alloy@v1.18.1 (the stand-in Alloy serves the same files).
+  const api = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'support', 'alloy-api', `${name}.json`), 'utf8')).body;
+  function alloy(routes: Record<string, unknown>) {
+    const seen: string[] = [];
+    const fetch: FetchLike = async (url) => {
+      const path = new URL(String(url)).pathname;
+      seen.push(path);
+      const body = routes[path];
+      return body === undefined ? new Response('404 page not found\n', { status: 404, headers: { 'content-type': 'text/plain' } }) : new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    return { client: new AlloyClient(new HttpClient({ baseUrl: 'http://127.0.0.1:1', fetch })), seen };
+  }
+  const healthy = () => ({
+    [alloyPaths.components]: api('components'),
+    [alloyPaths.component('discovery.docker.containers')]: api('discovery-docker'),
+    [alloyPaths.component('loki.source.docker.containers')]: api('loki-source-docker'),
+  });
+
+  it('healthy components, containers found, tailers without errors: working', async () => {
+    const { client, seen } = alloy(healthy());
+    expect(await client.dockerLogCollection()).toEqual({ ok: true, detail: 'discovery.docker.containers, loki.source.docker.containers healthy' });
+    expect(seen).toEqual(['/api/v0/web/components', '/api/v0/web/components/discovery.docker.containers', '/api/v0/web/components/loki.source.docker.containers']);
+  });
+
+  it('discovery that finds nothing while "healthy" (the silent failure) is not working', async () => {
+    const { client } = alloy({ ...healthy(), [alloyPaths.component('discovery.docker.containers')]: api('discovery-docker-empty') });
+    expect(await client.dockerLogCollection()).toMatchObject({ ok: false, detail: expect.stringContaining('finds no containers') });
+  });
+
+  it('an unhealthy or exited component is named with its message', async () => {
+    const list = api('components').map((c: any) => (c.name === 'loki.source.docker' ? { ...c, health: { ...c.health, state: 'exited', message: 'component shut down with error: permission denied' } } : c));
+    const { client } = alloy({ ...healthy(), [alloyPaths.components]: list });
+    expect(await client.dockerLogCollection()).toEqual({ ok: false, detail: 'loki.source.docker.containers is exited (component shut down with error: permission denied)' });
+  });
+
+  it('a tailer with an error is reported', async () => {
+    const source = api('loki-source-docker');
+    source.debugInfo[0].body.find((a: any) => a.name === 'last_error').value.value = 'Error response from daemon: permission denied';
+    const { client } = alloy({ ...healthy(), [alloyPaths.component('loki.source.docker.containers')]: source });
+    expect(await client.dockerLogCollection()).toMatchObject({ ok: false, detail: expect.stringContaining('cannot read 1 container log(s): Error response from daemon: permission denied') });
+  });
+
+  it('no docker log components (rendered without the socket), or an API that is not Alloy\'s: not working, and says which', async () => {
+    const none = alloy({ [alloyPaths.components]: api('components').filter((c: any) => !c.name.includes('docker')) });
+    expect(await none.client.dockerLogCollection()).toMatchObject({ ok: false, detail: expect.stringContaining('without container-log collection') });
+    const other = alloy({});
+    expect(await other.client.dockerLogCollection()).toMatchObject({ ok: false, detail: expect.stringContaining('HTTP 404') });
   });
 });

@@ -62,6 +62,8 @@ export interface Sandbox {
   stateDir: string;
   hostPorts: Record<string, number>;
   images: Record<ComponentName, string>;
+  /** The engine the sandbox runs on (the shared dockerd, or a test's own engine). */
+  docker: Dockerode;
   run(...argv: string[]): Promise<RunResult>;
   containers(all?: boolean): Promise<Dockerode.ContainerInfo[]>;
   volumes(): Promise<string[]>;
@@ -110,6 +112,7 @@ export async function createSandbox(
     stateDir: env.MOP_STATE_DIR!,
     hostPorts,
     images,
+    docker,
     run: (...argv) => runCommand(argv, env),
     containers: (all = true) => docker.listContainers({ all, filters: label(project) }),
     volumes: async () => ((await docker.listVolumes({ filters: label(project) })).Volumes ?? []).map((v) => v.Name),

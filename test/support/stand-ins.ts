@@ -15,6 +15,7 @@
  *   mode        'ok' | 'never-ready' (answers 404 forever) | 'exit' (exits with exitCode at start)
  *               | 'oom' (at start, one process holds ever more memory until the kernel kills it at the limit)
  *               | 'fill' (at start, writes 16 MiB into its data directory, then exits 1: on a small volume it fills it)
+ *   dockerSocket  Alloy: the path its component API checks for a socket (a missing one: discovery finds nothing)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,6 +32,8 @@ export interface StandInBehavior {
   readyDelay?: number;
   mode?: 'ok' | 'never-ready' | 'exit' | 'oom' | 'fill';
   exitCode?: number;
+  /** Alloy only: where its component API looks for the Docker socket (default /var/run/docker.sock, the mount target). */
+  dockerSocket?: string;
 }
 
 const applets = [
@@ -79,7 +82,14 @@ if [ "\${STANDIN_READY_DELAY:-0}" != 0 ]; then
 fi
 root=/www/ready
 [ "$STANDIN_MODE" = never-ready ] && root=/www/empty
-for p in $STANDIN_PORTS; do httpd -p "$p" -h "$root" || echo "stand-in $STANDIN_COMPONENT: cannot listen on $p"; done
+for p in $STANDIN_PORTS; do
+  # Alloy's UI port also answers its component API (/alloy-api.sh), as the real Alloy's does.
+  if [ "$STANDIN_COMPONENT" = alloy ] && [ "$p" = "$STANDIN_READY_PORT" ]; then
+    STANDIN_ROOT="$root" nc -ll -p "$p" -e /alloy-api.sh &
+  else
+    httpd -p "$p" -h "$root" || echo "stand-in $STANDIN_COMPONENT: cannot listen on $p"
+  fi
+done
 echo "stand-in $STANDIN_COMPONENT: listening on $STANDIN_PORTS ($STANDIN_MODE)"
 n=0
 while :; do
@@ -87,6 +97,45 @@ while :; do
   sleep 1 & wait $!
 done
 `;
+
+/**
+ * Alloy's UI port: the readiness path and the component API (GET /api/v0/web/components[/<id>]) from the fixtures in
+ * test/support/alloy-api/ (Alloy v1.18.1's shapes). Like the real Alloy, it lists docker log components only when
+ * their config is mounted, and discovery.docker finds containers only when the Docker socket (/var/run/docker.sock, or
+ * STANDIN_DOCKER_SOCKET) is a socket.
+ */
+const alloyApi = String.raw`#!/bin/sh
+read -r method path proto
+while read -r line; do [ -z "$(printf %s "$line" | tr -d '\r')" ] && break; done
+path=$(printf %s "$path" | sed 's/?.*//')
+f=
+case "$path" in
+  "$STANDIN_READY_PATH") [ -f "$STANDIN_ROOT$path" ] && f="$STANDIN_ROOT$path" ;;
+  /api/v0/web/components) if [ -f /etc/alloy/logs-docker.alloy ]; then f=/alloy-api/components.json; else f=/alloy-api/components-no-docker.json; fi ;;
+  /api/v0/web/components/discovery.docker.containers) if [ -S "$STANDIN_DOCKER_SOCKET" ]; then f=/alloy-api/discovery-docker.json; else f=/alloy-api/discovery-docker-empty.json; fi ;;
+  /api/v0/web/components/loki.source.docker.containers) f=/alloy-api/loki-source-docker.json ;;
+esac
+if [ -n "$f" ]; then
+  printf 'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %s\r\nConnection: close\r\n\r\n' "$(wc -c < "$f")"
+  cat "$f"
+else
+  printf 'HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
+fi
+`;
+
+/** The API bodies the stand-in Alloy serves (test/support/alloy-api/*.json, each naming its source). */
+function alloyApiFiles(): Record<string, { content: string; mode: number }> {
+  const body = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'alloy-api', `${name}.json`), 'utf8')).body;
+  const json = (v: unknown) => ({ content: JSON.stringify(v), mode: 0o644 });
+  return {
+    'alloy-api.sh': { content: alloyApi, mode: 0o755 },
+    'alloy-api/components.json': json(body('components')),
+    'alloy-api/components-no-docker.json': json(body('components').filter((c: { name: string }) => !c.name.includes('docker'))),
+    'alloy-api/discovery-docker.json': json(body('discovery-docker')),
+    'alloy-api/discovery-docker-empty.json': json(body('discovery-docker-empty')),
+    'alloy-api/loki-source-docker.json': json(body('loki-source-docker')),
+  };
+}
 
 /** `/tempo -health`, `/usr/bin/loki -health`: check the readiness endpoint; anything else runs the stand-in. */
 const binaryStub = `#!/bin/sh
@@ -121,6 +170,7 @@ function rootfsFiles(stack: Stack): { files: Record<string, { content: string; m
     // The Grafana image's entrypoint, which config/grafana/start.sh hands over to (with no grafana cli here, it
     // starts without the Drilldown apps, as it would offline).
     'run.sh': { content: '#!/bin/sh\nexec /standin "$@"\n', mode: 0o755 },
+    ...alloyApiFiles(),
   };
   for (const c of stack.components) if (c.readiness) files[`www/ready${c.readiness.path}`] = { content: 'ok\n', mode: 0o644 };
   files['www/empty/.keep'] = { content: '', mode: 0o644 };
@@ -139,6 +189,7 @@ function behaviourEnv(c: Component, b: StandInBehavior): Record<string, string> 
     STANDIN_READY_DELAY: String(b.readyDelay ?? 0),
     STANDIN_MODE: b.mode ?? 'ok',
     STANDIN_EXIT_CODE: String(b.exitCode ?? 3),
+    STANDIN_DOCKER_SOCKET: b.dockerSocket ?? '/var/run/docker.sock',
   };
 }
 

@@ -1,4 +1,6 @@
 /** Whether the stack exists on the engine, each component's row for `status`, and the disk where its data lives. */
+import { AlloyClient } from '../../clients/alloy.js';
+import { HttpClient } from '../../clients/http.js';
 import { logTail } from '../../lib/docker.js';
 import type { Stack } from '../../stack/model.js';
 import { uiPort } from '../../stack/urls.js';
@@ -75,4 +77,20 @@ export async function status(cx: ComposeContext, stack: Stack): Promise<Componen
 
 export async function disk(cx: ComposeContext, stack: Stack): Promise<DiskReading> {
   return readDisk(stack, await getEngine(cx), cx.deps.freeBytes);
+}
+
+/**
+ * Container logs reach Loki only while Alloy can read the Docker socket, and Alloy's own health does not show it:
+ * ask Alloy's component API (scripts/clients/alloy.ts). Said only when Alloy runs and answers on its published port.
+ */
+export async function warnings(cx: ComposeContext, stack: Stack): Promise<string[]> {
+  const alloy = stack.components.find((c) => c.collectsLogs);
+  const port = alloy?.ports.find((p) => p.name === 'http');
+  if (!alloy || !port) return [];
+  const s = byService(await projectContainers(cx)).get(alloy.name)?.[0];
+  const pub = s && s.State === 'running' ? publishedPort(s, port.port) : undefined;
+  if (!pub) return [];
+  const http = new HttpClient({ baseUrl: `http://${probeHost(cx.endpoint, pub.ip)}:${pub.port}`, timeoutMs: 3000 });
+  const logs = await new AlloyClient(http).dockerLogCollection();
+  return logs.ok ? [] : [`container logs are not reaching Loki: ${logs.detail}`];
 }
