@@ -102,7 +102,12 @@ export async function checkCompose(
     // Not compose's fault: the docker CLI itself could not be started (a batch file on Windows, a broken binary).
     return { id: 'compose', title, ok: false, severity: 'error', detail: `the docker CLI could not be started: ${(e as Error).message}`, fix: 'reinstall the Docker CLI, then run `docker version` to check it starts' };
   }
-  const podman = podmanComposeAdvice(`${r.stdout}\n${r.stderr}`);
+  let podman = podmanComposeAdvice(`${r.stdout}\n${r.stderr}`);
+  if (!podman && r.exitCode !== 0) {
+    // Podman's docker shim fails before any compose runs (podman 4.3: "unknown flag: --short"); `docker --version` tells.
+    const v = await deps.exec.run('docker', ['--version'], { env: deps.env, allowFail: true, timeoutMs: 15_000 }).catch(() => undefined);
+    if (v && /podman/i.test(v.stdout)) podman = podmanComposeAdvice('unrecognized command `podman compose`');
+  }
   if (podman) return { id: 'compose', title, ok: false, severity: 'error', ...podman };
   // The needs may still be being worked out (they depend on the engine's API version): awaited after the CLI answered.
   const needs = await (deps.needs ?? []);

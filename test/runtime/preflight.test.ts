@@ -76,11 +76,15 @@ describe('preflight: compose v2', () => {
     expect(newer.ok).toBe(false);
   });
 
-  it('recognises the podman-docker shim on a Podman without `compose`', async () => {
-    const stderr = "Error: unrecognized command `podman compose`\nTry 'podman --help' for more information\n";
-    const c = await checkCompose({ exec: recordingExec({ 'docker compose': { exitCode: 125, stderr } }, ['docker']), env: {} });
+  it('recognises the podman-docker shim on a Podman without `compose` (asks `docker --version` when compose fails)', async () => {
+    const failing = { 'docker compose': { exitCode: 125, stderr: 'Error: unknown flag: --short\n' } };
+    const c = await checkCompose({ exec: recordingExec({ ...failing, 'docker --version': { stdout: 'podman version 4.3.1\n' } }, ['docker']), env: {} });
     expect(c.detail).toContain('`docker` is Podman');
     expect(c.fix).toContain('DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock');
+    // The real docker CLI keeps the plain diagnosis (no Podman advice).
+    const docker = await checkCompose({ exec: recordingExec({ ...failing, 'docker --version': { stdout: 'Docker version 20.10.24+dfsg1, build 297e128\n' } }, ['docker']), env: {} });
+    expect(docker.detail).toBe('`docker compose version` failed (Error: unknown flag: --short)');
+    expect(docker.fix).not.toMatch(/Podman|podman/);
   });
 
   it('requires the release every feature of the rendered file needs, and names the feature', async () => {
