@@ -188,6 +188,21 @@ describe.skipIf(skip)[engineName === 'Podman' ? 'sequential' : 'concurrent']('ca
     for (const c of await s.containers()) expect(c.Labels['dev.mop-sandbox.stack'], c.Names[0]).toBe(s.project);
   }, 240_000);
 
+  // Engine-independent (the status command and Alloy's component API): on the shared engine only, to spare CI time.
+  if (engineName === 'Docker Engine') {
+    engineCase('stand-in: status warns when Alloy\'s docker discovery finds no containers (its socket path answers nothing)', async () => {
+      const s = await sandbox('nologs', { alloy: { dockerSocket: '/nonexistent/docker.sock' } });
+      const up = await s.run('up', '--no-open');
+      expect(up.code, up.stderr).toBe(ExitCode.ok);
+      const status = await s.run('status', '--json');
+      // Still healthy (Alloy is up), but said: the logs do not reach Loki.
+      expect(status.json).toMatchObject({ running: true, healthy: true });
+      expect(status.json.warnings).toEqual([expect.stringMatching(/^container logs are not reaching Loki: discovery\.docker\.containers finds no containers/)]);
+      const human = await s.run('status');
+      expect(human.stderr + human.stdout).toContain('container logs are not reaching Loki');
+    }, 240_000);
+  }
+
   engineCase('stand-in: data written before down is there after the next up; down --purge removes it', async () => {
     const s = await sandbox('data');
     const first = await s.run('up', '--no-open');
