@@ -8,6 +8,7 @@ import type { Stack } from '../stack/model.js';
 import type { PreflightCheck } from './runtime.js';
 import type { Engine } from '../lib/docker.js';
 import { parseBytes } from './preflight.js';
+import { isLocalLinux, isRemote } from './engine-plan.js';
 
 export interface DiskReading {
   /** DockerRootDir, when the engine reports it. */
@@ -33,12 +34,18 @@ export const freeBytes: FreeBytes = async (path) => {
   return s.bavail * s.bsize;
 };
 
-export async function readDisk(stack: Stack, engine: Pick<Engine, 'rootDir' | 'product' | 'endpoint'>, free: FreeBytes = freeBytes): Promise<DiskReading> {
+export async function readDisk(
+  stack: Stack,
+  engine: Pick<Engine, 'rootDir' | 'product' | 'endpoint'>,
+  free: FreeBytes = freeBytes,
+  platform: NodeJS.Platform = process.platform,
+): Promise<DiskReading> {
   const needs = diskNeeds(stack);
   const path = engine.rootDir;
   if (!path) return { needs, unmeasured: 'the engine does not say where it keeps volumes' };
-  if (engine.product !== 'dockerd' || !engine.endpoint.host.startsWith('unix://')) {
-    return { path, needs, unmeasured: `${engine.product === 'dockerd' ? 'the engine runs on another machine' : `${engine.product} keeps it in its VM`}` };
+  // Only a local Linux engine (dockerd, Podman) keeps volumes on this machine's disks.
+  if (!isLocalLinux(engine, platform) || !engine.endpoint.host.startsWith('unix://')) {
+    return { path, needs, unmeasured: isRemote(engine.endpoint) || (engine.product === 'dockerd' && platform === 'linux') ? 'the engine runs on another machine' : `${engine.product} keeps it in its VM` };
   }
   try {
     return { path, needs, free: await free(path) };

@@ -44,7 +44,7 @@ export const hostProbe: HostProbe = {
 export const isRemote = (endpoint: Engine['endpoint']) => /^(tcp|ssh|https?):/i.test(endpoint.host);
 
 /** The engine runs on this machine, not in a VM and not remote (the socket path and cgroups are this host's). */
-export function isLocalLinux(engine: EngineFacts, platform: NodeJS.Platform): boolean {
+export function isLocalLinux(engine: Pick<Engine, 'product' | 'endpoint'>, platform: NodeJS.Platform): boolean {
   return platform === 'linux' && !isRemote(engine.endpoint) && !VM_PRODUCTS.includes(engine.product);
 }
 

@@ -45,6 +45,10 @@ describe('free disk where Docker keeps volumes', () => {
     expect(checkDisk(stack, vm)).toMatchObject({ ok: true, severity: 'warn' });
     const remote = await readDisk(stack, { ...local, endpoint: { host: 'tcp://10.0.0.5:2376', source: 'DOCKER_HOST' } }, never);
     expect(remote.unmeasured).toBe('the engine runs on another machine');
+    // Podman on Linux keeps its storage on this machine (measured); Podman machine on a Mac keeps it in its VM.
+    const podman = { rootDir: '/var/lib/containers/storage', product: 'Podman' as const, endpoint: { host: 'unix:///run/podman/podman.sock', source: 'default' as const } };
+    expect((await readDisk(stack, podman, async () => 100 * 1024 ** 3, 'linux')).free).toBe(100 * 1024 ** 3);
+    expect((await readDisk(stack, podman, never, 'darwin')).unmeasured).toBe('Podman keeps it in its VM');
   });
 
   it('finds a disk-full line in a log tail', () => {

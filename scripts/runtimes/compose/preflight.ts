@@ -40,7 +40,7 @@ export async function preflight(cx: ComposeContext, stack: Stack): Promise<Prefl
     if (buildx) checks.push(buildx);
   }
   if (d.engine) {
-    checks.push(checkMemory(stack, d.engine, cx.platform), checkLoopbackIsolation(d.engine), checkDisk(stack, await readDisk(stack, d.engine, cx.deps.freeBytes)));
+    checks.push(checkMemory(stack, d.engine, cx.platform), checkLoopbackIsolation(d.engine), checkDisk(stack, await readDisk(stack, d.engine, cx.deps.freeBytes, cx.platform)));
     // What the render adapts to this engine (socket, CPU limits) and what it cannot run on (Windows containers).
     checks.push(...planEngine(d.engine, cx.platform, cx.deps.hostProbe).checks);
   }

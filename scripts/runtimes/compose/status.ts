@@ -76,7 +76,7 @@ export async function status(cx: ComposeContext, stack: Stack): Promise<Componen
 }
 
 export async function disk(cx: ComposeContext, stack: Stack): Promise<DiskReading> {
-  return readDisk(stack, await getEngine(cx), cx.deps.freeBytes);
+  return readDisk(stack, await getEngine(cx), cx.deps.freeBytes, cx.platform);
 }
 
 /**
