@@ -1,3 +1,6 @@
+import { AlloyClient } from '../clients/alloy.js';
+import { HttpClient } from '../clients/http.js';
+import type { Stack } from '../stack/model.js';
 import { defineCommand } from './command.js';
 import { ExitCode } from '../lib/errors.js';
 import type { Output } from '../lib/output.js';
@@ -14,6 +17,18 @@ export function printStatus(out: Output, list: ComponentStatus[]): void {
     ['COMPONENT', 'STATE', 'HEALTH', 'URL', 'DETAIL'],
     list.map((s) => [s.name, s.state, s.health, s.url ?? '-', s.detail ?? '']),
   );
+}
+
+/**
+ * On compose, container logs reach Loki only while Alloy can read the Docker socket, and Alloy's own health does
+ * not show it: ask Alloy's component API (clients/alloy.ts) once Alloy runs and its UI answers on its published port.
+ */
+async function logCollectionWarnings(runtime: string, stack: Stack, list: ComponentStatus[]): Promise<string[]> {
+  const alloy = stack.components.find((c) => c.collectsLogs);
+  const row = alloy && list.find((s) => s.name === alloy.name);
+  if (runtime !== 'compose' || !row?.url || row.state !== 'running') return [];
+  const logs = await new AlloyClient(new HttpClient({ baseUrl: new URL(row.url).origin, timeoutMs: 3000 })).dockerLogCollection();
+  return logs.ok ? [] : [`container logs are not reaching Loki: ${logs.detail}`];
 }
 
 export const command = defineCommand({
@@ -41,7 +56,7 @@ export const command = defineCommand({
       return ExitCode.failure;
     }
     const healthy = list.every(isHealthy);
-    const [disk, warnings] = await Promise.all([runtime.disk?.(stack).catch(() => undefined), runtime.warnings?.(stack).catch(() => []) ?? []]);
+    const [disk, warnings] = await Promise.all([runtime.disk?.(stack).catch(() => undefined), logCollectionWarnings(runtime.name, stack, list)]);
     printStatus(out, list);
     for (const w of warnings) out.warn(w);
     if (disk && diskLow(disk)) out.warn(`low disk: ${gib(disk.free!)} free where Docker keeps volumes (${disk.path}), the data needs ${gib(disk.needs)}; ${diskFix}`);

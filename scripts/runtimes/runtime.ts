@@ -95,8 +95,6 @@ export interface Runtime {
   logs(component: ComponentName | undefined, opts: LogOptions): Promise<void>;
   /** Free disk where the engine keeps volumes against what the stack's data needs (runtimes on a Docker engine). */
   disk?(stack: Stack): Promise<import('./disk.js').DiskReading>;
-  /** Things that work less than `status`'s rows show (container logs not reaching Loki), one line each. */
-  warnings?(stack: Stack): Promise<string[]>;
   /** Removes what `up` created; keeps data unless purge. Works when the stack is broken or absent. */
   down(opts: { purge: boolean }): Promise<DownResult>;
 }

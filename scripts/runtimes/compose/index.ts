@@ -12,7 +12,7 @@ import { prepareImages } from './images.js';
 import { logs } from './logs.js';
 import { preflight } from './preflight.js';
 import { refuseForeignProject, render, startContainers } from './start.js';
-import { disk, exists, status, warnings } from './status.js';
+import { disk, exists, status } from './status.js';
 import { down, removeContainersAndNetworks } from './teardown.js';
 import { baseline, defaultReadyTimeoutMs, observe } from './wait.js';
 
@@ -104,7 +104,6 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
     up: (stack: Stack, ctx: UpContext) => up(cx, stack, ctx),
     status: (stack: Stack) => status(cx, stack),
     disk: (stack: Stack) => disk(cx, stack),
-    warnings: (stack: Stack) => warnings(cx, stack),
     logs: (component: ComponentName | undefined, opts: LogOptions) => logs(cx, component, opts),
     down: (opts: { purge: boolean }) => down(cx, opts),
   } satisfies Runtime & Record<string, unknown>;

@@ -1,6 +1,4 @@
 /** Whether the stack exists on the engine, each component's row for `status`, and the disk where its data lives. */
-import { AlloyClient } from '../../clients/alloy.js';
-import { HttpClient } from '../../clients/http.js';
 import { logTail } from '../../lib/docker.js';
 import type { Stack } from '../../stack/model.js';
 import { uiPort } from '../../stack/urls.js';
@@ -79,18 +77,3 @@ export async function disk(cx: ComposeContext, stack: Stack): Promise<DiskReadin
   return readDisk(stack, await getEngine(cx), cx.deps.freeBytes, cx.platform);
 }
 
-/**
- * Container logs reach Loki only while Alloy can read the Docker socket, and Alloy's own health does not show it:
- * ask Alloy's component API (scripts/clients/alloy.ts). Said only when Alloy runs and answers on its published port.
- */
-export async function warnings(cx: ComposeContext, stack: Stack): Promise<string[]> {
-  const alloy = stack.components.find((c) => c.collectsLogs);
-  const port = alloy?.ports.find((p) => p.name === 'http');
-  if (!alloy || !port) return [];
-  const s = byService(await projectContainers(cx)).get(alloy.name)?.[0];
-  const pub = s && s.State === 'running' ? publishedPort(s, port.port) : undefined;
-  if (!pub) return [];
-  const http = new HttpClient({ baseUrl: `http://${probeHost(cx.endpoint, pub.ip)}:${pub.port}`, timeoutMs: 3000 });
-  const logs = await new AlloyClient(http).dockerLogCollection();
-  return logs.ok ? [] : [`container logs are not reaching Loki: ${logs.detail}`];
-}
