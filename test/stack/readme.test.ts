@@ -4,6 +4,7 @@ import { buildStack } from '../../scripts/stack/model.js';
 import { ErrorCodes, ExitCode } from '../../scripts/lib/errors.js';
 import { commandTable, type CommandName } from '../../scripts/commands/index.js';
 import { memoryNeeds, recommendedEngineGiB } from '../../scripts/runtimes/preflight.js';
+import { BUILDX_STRICT_COMPOSE, composeFeatures } from '../../scripts/runtimes/compose-version.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -64,5 +65,12 @@ describe('README stays true', () => {
       expect(row.replace(/^\| | \|$/g, '').split(' | '), row).toHaveLength(5);
       for (const m of row.matchAll(/`(test\/[\w/.-]+\.test\.ts)`/g)) expect(existsSync(new URL(`../../${m[1]}`, import.meta.url)), m[1]).toBe(true);
     }
+  });
+
+  it('states the compose releases the feature table requires', () => {
+    const para = readme.split('**Compose version.**')[1].split('\n\n')[0].replace(/\s+/g, ' ');
+    expect(para).toContain(`${composeFeatures.pullNever.since} for \`up --pull never\``);
+    expect(para).toContain(`${composeFeatures.startInterval.since} when the engine takes \`healthcheck.start_interval\``);
+    expect(para).toContain(`compose ${BUILDX_STRICT_COMPOSE} or later`);
   });
 });
