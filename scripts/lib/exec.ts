@@ -57,6 +57,8 @@ export function formatCommand(file: string, args: string[]): string {
 
 /** Exit codes the wrapper reports itself, in the conventions of POSIX shells. */
 export const NOT_FOUND_EXIT = 127;
+/** Found but not startable here (a batch file on Windows). */
+export const CANNOT_RUN_EXIT = 126;
 export const TIMEOUT_EXIT = 124;
 export const INTERRUPTED_EXIT = 130;
 
@@ -106,16 +108,26 @@ export function killTree(
   child.once('exit', () => clearTimeout(timer));
 }
 
-export function createExec(platform: NodeJS.Platform = process.platform): Exec {
-  async function which(bin: string): Promise<string | null> {
-    // zx's `which` (the npm `which`: PATH and, on Windows, PATHEXT); it starts no process.
-    const { which } = await import('zx');
-    return which(bin, { nothrow: true });
+/** zx's `which` (the npm `which`: PATH and, on Windows, PATHEXT); it starts no process. */
+async function whichOnPath(bin: string): Promise<string | null> {
+  const { which } = await import('zx');
+  return which(bin, { nothrow: true });
+}
+
+export function createExec(platform: NodeJS.Platform = process.platform, which: (bin: string) => Promise<string | null> = whichOnPath): Exec {
+  async function start(file: string, args: string[], opts: RunOptions): Promise<RunResult> {
+    let resolved: string;
+    try {
+      resolved = await resolveProgram(file, platform, which);
+    } catch (e) {
+      return { stdout: '', stderr: (e as Error).message, exitCode: CANNOT_RUN_EXIT };
+    }
+    return runProgram(resolved, args, opts, platform);
   }
   return {
     async run(file, args, opts = {}) {
       const command = formatCommand(file, args);
-      const result = await runProgram(await resolveProgram(file, platform, which), args, opts, platform);
+      const result = await start(file, args, opts);
       if (result.exitCode !== 0 && !opts.allowFail) throw new CommandFailed(command, result.exitCode, result.stderr, result.stdout);
       return result;
     },

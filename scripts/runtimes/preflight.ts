@@ -99,7 +99,7 @@ export async function checkCompose(
   try {
     r = await deps.exec.run('docker', ['compose', 'version', '--short'], { env: deps.env, allowFail: true, timeoutMs: 15_000 });
   } catch (e) {
-    // Not compose's fault: the docker CLI itself could not be started (a batch file on Windows, a broken binary).
+    // Not compose's fault: the docker CLI itself could not be started.
     return { id: 'compose', title, ok: false, severity: 'error', detail: `the docker CLI could not be started: ${(e as Error).message}`, fix: 'reinstall the Docker CLI, then run `docker version` to check it starts' };
   }
   let podman = podmanComposeAdvice(`${r.stdout}\n${r.stderr}`);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { CommandFailed, createExec, INTERRUPTED_EXIT, killTree, NOT_FOUND_EXIT, resolveProgram, TIMEOUT_EXIT } from '../../scripts/lib/exec.js';
+import { CANNOT_RUN_EXIT, CommandFailed, createExec, INTERRUPTED_EXIT, killTree, NOT_FOUND_EXIT, resolveProgram, TIMEOUT_EXIT } from '../../scripts/lib/exec.js';
 import { recordingExec } from '../support/fake-exec.js';
 
 describe('exec wrapper', () => {
@@ -106,6 +106,10 @@ describe('exec wrapper', () => {
     await expect(resolveProgram('kind', 'win32', which)).rejects.toThrow(/kind\.cmd is a batch file.*without a shell/);
     expect(await resolveProgram('kubectl', 'win32', which)).toBe('kubectl');
     expect(await resolveProgram('docker', 'darwin', which)).toBe('docker');
+    // Through run: a result (exit 126, the reason in stderr) or a CommandFailed, like any program that fails.
+    const exec = createExec('win32', which);
+    expect(await exec.run('kind', ['version'], { allowFail: true })).toEqual({ stdout: '', stderr: expect.stringMatching(/kind\.cmd is a batch file/), exitCode: CANNOT_RUN_EXIT });
+    await expect(exec.run('kind', ['version'])).rejects.toMatchObject({ name: 'CommandFailed', exitCode: CANNOT_RUN_EXIT });
   });
 
   it('records calls and answers by longest matching prefix in the fake', async () => {
