@@ -19,13 +19,16 @@ export function createSupervisor({ onReady = () => {}, onFatal }) {
   let stopping = false;
 
   function launch(entry) {
+    // A child started while stopping (the load generator, started when the storefront turns ready) would outlive
+    // stopAll, which only waits for the children running when it began.
+    if (stopping) return;
     const { spec } = entry;
     const child = spawn(process.execPath, spec.args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     Object.assign(entry, { child, state: 'starting', startedAt: Date.now() });
     launcherLog('info', 'started', { child: spec.name, pid: child.pid });
 
     child.on('message', (msg) => {
-      if (msg?.type !== 'ready' || entry.child !== child) return;
+      if (msg?.type !== 'ready' || entry.child !== child || stopping) return;
       entry.state = 'ready';
       entry.everReady = true;
       onReady(spec.name);
