@@ -107,7 +107,13 @@ export interface DockerEndpoint {
   source: 'DOCKER_HOST' | 'context' | 'default';
   /** The context name when the endpoint came from a context. */
   context?: string;
+  /** Found as a rootless engine's socket, where the docker CLI does not look: its commands need DOCKER_HOST. */
+  rootlessFallback?: boolean;
 }
+
+/** The environment for docker CLI commands, so that they address the engine this CLI resolved. */
+export const cliEnv = (endpoint: DockerEndpoint, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  endpoint.rootlessFallback ? { ...env, DOCKER_HOST: endpoint.host } : env;
 
 export function dockerConfigDir(env: NodeJS.ProcessEnv): string {
   return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
@@ -140,7 +146,7 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv, platform: NodeJS.Platfor
   if (platform === 'linux' && !isUsable(SYSTEM_SOCKET)) {
     // No usable system socket: a rootless engine's own socket, as `docker` and `podman` would find it.
     const own = userSockets(env).find((s) => isUsable(s.path));
-    if (own) return { host: `unix://${own.path}`, source: 'default' };
+    if (own) return { host: `unix://${own.path}`, source: 'default', rootlessFallback: true };
   }
   return { host: `unix://${SYSTEM_SOCKET}`, source: 'default' };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  cliEnv,
   demuxLogs,
   detectProduct,
   inspectEngine,
@@ -59,7 +60,11 @@ describe('Docker endpoint resolution', () => {
   it('without a usable system socket on Linux, finds a rootless engine: rootless Docker first, then rootless Podman', () => {
     const env = { HOME: home(), XDG_RUNTIME_DIR: '/run/user/1000' };
     const only = (...paths: string[]) => (p: string) => paths.includes(p);
-    expect(resolveEndpoint(env, 'linux', only('/run/user/1000/podman/podman.sock'))).toEqual({ host: 'unix:///run/user/1000/podman/podman.sock', source: 'default' });
+    const podman = resolveEndpoint(env, 'linux', only('/run/user/1000/podman/podman.sock'));
+    expect(podman).toEqual({ host: 'unix:///run/user/1000/podman/podman.sock', source: 'default', rootlessFallback: true });
+    // The docker CLI does not look there: compose and the other docker commands get DOCKER_HOST, so both address one engine.
+    expect(cliEnv(podman, { HOME: '/h' })).toEqual({ HOME: '/h', DOCKER_HOST: 'unix:///run/user/1000/podman/podman.sock' });
+    expect(cliEnv({ host: 'unix:///var/run/docker.sock', source: 'default' }, { HOME: '/h' })).toEqual({ HOME: '/h' });
     expect(resolveEndpoint(env, 'linux', only('/run/user/1000/docker.sock', '/run/user/1000/podman/podman.sock')).host).toBe('unix:///run/user/1000/docker.sock');
     // A usable system socket wins; with nothing usable, the system socket is named (its error says how to start an engine).
     expect(resolveEndpoint(env, 'linux', only('/var/run/docker.sock', '/run/user/1000/podman/podman.sock')).host).toBe('unix:///var/run/docker.sock');

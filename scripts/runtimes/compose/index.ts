@@ -15,11 +15,12 @@ import { refuseForeignProject, render, startContainers } from './start.js';
 import { disk, exists, status } from './status.js';
 import { down, removeContainersAndNetworks } from './teardown.js';
 import { baseline, defaultReadyTimeoutMs, observe } from './wait.js';
+import { cliEnv } from '../../lib/docker.js';
 
 /** Runs `up`'s stages in order: render, images, start and wait (side by side), and on failure diagnose or sweep. */
 async function up(cx: ComposeContext, stack: Stack, ctx: UpContext): Promise<ReadyTimes> {
   const timeoutMs = ctx.readyTimeoutMs ?? defaultReadyTimeoutMs;
-  const composeEnv = { ...cx.env, ...credentialEnv(ctx.credentials) };
+  const composeEnv = { ...cliEnv(cx.endpoint, cx.env), ...credentialEnv(ctx.credentials) };
   await refuseForeignProject(cx);
   await render(cx, stack);
   try {

@@ -3,7 +3,7 @@
  * ports, configs, memory, loopback isolation, disk, and the engine plan's checks (Docker socket for container logs,
  * CPU limits, Linux containers, a remote engine).
  */
-import { supportsStartInterval } from '../../lib/docker.js';
+import { cliEnv, supportsStartInterval } from '../../lib/docker.js';
 import { configDir, dashboardsDir } from '../../lib/paths.js';
 import { composeDocument } from '../../render/compose.js';
 import type { Stack } from '../../stack/model.js';
@@ -30,13 +30,13 @@ export async function preflight(cx: ComposeContext, stack: Stack): Promise<Prefl
   const docker = checkDocker({ exec: cx.exec, env: cx.env, platform: cx.platform, docker: client(cx), endpoint: cx.endpoint });
   const [d, compose, ports] = await Promise.all([
     docker,
-    checkCompose({ exec: cx.exec, env: cx.env, platform: cx.platform, needs: docker.then((d) => needsFor(cx, stack, d)) }),
+    checkCompose({ exec: cx.exec, env: cliEnv(cx.endpoint, cx.env), platform: cx.platform, needs: docker.then((d) => needsFor(cx, stack, d)) }),
     checkPorts(stack, { exec: cx.exec, docker: client(cx), ownProject: cx.project, platform: cx.platform }),
   ]);
   if (d.engine) cx.engine = d.engine;
   const checks: PreflightCheck[] = [d.check, compose, checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir }), ...ports];
   if (stack.components.some((c) => c.build)) {
-    const buildx = await checkBuildx({ exec: cx.exec, env: cx.env }, compose.version);
+    const buildx = await checkBuildx({ exec: cx.exec, env: cliEnv(cx.endpoint, cx.env) }, compose.version);
     if (buildx) checks.push(buildx);
   }
   if (d.engine) {
