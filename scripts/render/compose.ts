@@ -227,7 +227,8 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
       svc.environment = Object.fromEntries(env.map(([k, v]) => [k, typeof v === 'string' ? literal(v) : secretRef(v.secret)]));
     }
 
-    const ports = stack.published.filter((p) => p.component === c.name).map((p) => portString(p.hostIp, p.hostPort, p.containerPort));
+    // A port fronted by the gateway is published by the gateway's container (the same container port number).
+    const ports = stack.published.filter((p) => p.publisher === c.name).map((p) => portString(p.hostIp, p.hostPort, p.containerPort));
     if (ports.length) svc.ports = ports;
 
     const mounts: ComposeMount[] = [];

@@ -32,7 +32,7 @@ import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer } from 'kubernetes-types/networking/v1.js';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { Credentials } from '../lib/state.js';
-import { COMPONENT_LABEL, NAMESPACE_LABEL, OWNER_LABEL, secretNames, userOn, type Component, type Stack } from '../stack/model.js';
+import { COMPONENT_LABEL, NAMESPACE_LABEL, OWNER_LABEL, secretNames, userOn, type Component, type PublishedPort, type Stack } from '../stack/model.js';
 import {
   configFilesFor,
   DASHBOARDS_TARGET,
@@ -371,6 +371,13 @@ function dashboardConfigMaps(ns: string, sources: SourceDirs): { maps: ConfigMap
   return { maps, refs, sum: checksum(files.flatMap((f) => [f.rel, f.text])) };
 }
 
+/** The published ports a component's pods listen on, each with its port name on that component ("loki-http" on the gateway). */
+function publishedBy(stack: Stack, c: Component): { port: PublishedPort; local: string }[] {
+  return stack.published
+    .filter((p) => p.publisher === c.name)
+    .map((p) => ({ port: p, local: p.component === c.name ? p.name : c.ports.find((x) => x.port === p.containerPort)!.name }));
+}
+
 function services(c: Component, ctx: BuildContext): Service[] {
   const { ns, stack, nodePorts } = ctx;
   if (!c.ports.length || c.oneShot) return [];
@@ -380,9 +387,10 @@ function services(c: Component, ctx: BuildContext): Service[] {
     // The in-cluster name: the same short name as in compose, every port (gossip joins go through <name>-gossip).
     { apiVersion: 'v1', kind: 'Service', metadata: meta(c.name, ns, c.name), spec: { type: 'ClusterIP', selector, ports: all } },
   ];
-  const published = stack.published.filter((p) => p.component === c.name);
+  const published = publishedBy(stack, c);
   if (published.length) {
-    // Only what compose publishes reaches the node (and, through kind's port mappings, 127.0.0.1 on the host).
+    // Only what compose publishes reaches the node (and, through kind's port mappings, 127.0.0.1 on the host); a
+    // port the gateway fronts reaches the gateway's pods, under the NodePort of the component it fronts.
     out.push({
       apiVersion: 'v1',
       kind: 'Service',
@@ -390,7 +398,7 @@ function services(c: Component, ctx: BuildContext): Service[] {
       spec: {
         type: 'NodePort',
         selector,
-        ports: published.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, nodePort: nodePorts.get(nodePortKey(p))!, protocol: 'TCP' })),
+        ports: published.map(({ port, local }) => ({ name: local, port: port.containerPort, targetPort: local, nodePort: nodePorts.get(nodePortKey(port))!, protocol: 'TCP' })),
       },
     });
   }
@@ -433,7 +441,7 @@ function networkPolicy(c: Component, ctx: BuildContext): NetworkPolicy {
   const { stack, ns } = ctx;
   const ingress: NetworkPolicyIngressRule[] = [];
   const portRules = (names: string[]) => [...new Set(names)].map((name) => ({ protocol: 'TCP' as const, port: c.ports.find((p) => p.name === name)!.port }));
-  const published = stack.published.filter((p) => p.component === c.name).map((p) => p.name);
+  const published = publishedBy(stack, c).map((p) => p.local);
   if (published.length) ingress.push({ ports: portRules(published) });
   const clients = new Map<string, string[]>();
   for (const other of stack.components) {

@@ -4,12 +4,13 @@
  */
 import { grafanaPlugins, images, imageRef, type ImageKey, type ImagePin } from './versions.js';
 import { quantityBytes } from './quantities.js';
+import { frontedPorts, GATEWAY, gatewayPortName, gatewayRoutes, isFronted } from './gateway.js';
 import { fallbackResources, profiles, type Profile, type ProfileName, type ResourceSpec, type ScaledComponent } from './profiles.js';
 
 export type RuntimeName = 'compose' | 'kind';
 export const runtimeNames: RuntimeName[] = ['compose', 'kind'];
 
-export type ComponentName = 'store' | 'buckets' | 'tempo' | 'mimir' | 'loki' | 'alloy' | 'grafana' | 'demo' | 'obi';
+export type ComponentName = 'store' | 'buckets' | 'tempo' | 'mimir' | 'loki' | 'alloy' | 'grafana' | 'demo' | 'obi' | 'gateway';
 
 export type StoreKind = 'minio' | 'seaweedfs' | 'external';
 export const storeKinds: StoreKind[] = ['minio', 'seaweedfs', 'external'];
@@ -175,7 +176,10 @@ export interface StackOptions {
 export interface PublishedPort {
   component: ComponentName;
   name: string;
+  /** The component's port; the publisher listens on the same number. */
   containerPort: number;
+  /** Who listens on the host port: the component itself, or the gateway that checks Host and Origin for it (gateway.ts). */
+  publisher: ComponentName;
   hostPort: number;
   hostIp: string;
   protocol: PortSpec['protocol'];
@@ -741,6 +745,9 @@ export function buildStack(opts: StackOptions = {}): Stack {
     });
   }
 
+  const fronted = frontedPorts.filter((f) => defs.some((d) => d.name === f.name && d.ports.some((p) => p.name === f.port && p.publish)));
+  if (fronted.length) defs.push(gatewayComponent(fronted, defs));
+
   const components: Component[] = defs.map((d) => ({
     ...d,
     image: resolveImage(d.name, d.image, opts, Boolean(d.build)),
@@ -762,14 +769,45 @@ export function buildStack(opts: StackOptions = {}): Stack {
         hostPort: opts.hostPorts?.[`${c.name}.${p.name}`] ?? p.port,
         hostIp: bindAddress,
         protocol: p.protocol,
+        publisher: isFronted(c.name, p.name) ? GATEWAY : c.name,
       })),
   );
+  const gateway = components.find((c) => c.name === GATEWAY);
+  if (gateway) gateway.env = { ...gateway.env, MOP_GATEWAY_ROUTES: JSON.stringify(gatewayRoutes(published)) };
   const grafana = components.find((c) => c.name === 'grafana');
   const grafanaPort = published.find((p) => p.component === 'grafana' && p.name === 'http');
   if (grafana && grafanaPort) {
     grafana.env = { ...grafana.env, GF_SERVER_DOMAIN: browserHost(grafanaPort.hostIp), GF_SERVER_ROOT_URL: `http://${urlHost(grafanaPort.hostIp)}:${grafanaPort.hostPort}/` };
   }
   return { profile, store, s3, buckets, multitenancy, tenant, bindAddress, collectAllLogs, backendUsers, components, published };
+}
+
+/** Where the gateway's script is mounted (config/gateway/gateway.mjs). */
+const GATEWAY_SCRIPT = '/etc/mop/gateway/gateway.mjs';
+
+/**
+ * The gateway: listens on the published ports of `fronted` (the same port numbers) and forwards what passes its Host,
+ * Origin and path checks (scripts/stack/gateway.ts). A plain Node.js script on the pinned Node image: no build, no
+ * dependencies, the image's non-root `node` user.
+ */
+function gatewayComponent(fronted: PortRef[], defs: Omit<Component, 'resources' | 'replicas'>[]): Omit<Component, 'resources' | 'replicas'> {
+  const portOf = (ref: PortRef) => defs.find((d) => d.name === ref.name)!.ports.find((p) => p.name === ref.port)!;
+  return {
+    name: GATEWAY,
+    title: 'Gateway (Host, Origin and path checks in front of the backends\' published ports)',
+    image: imageRef(pin('node')),
+    entrypoint: ['node', GATEWAY_SCRIPT],
+    args: [],
+    ports: fronted.map((ref) => ({ name: gatewayPortName(ref), port: portOf(ref).port, publish: false, protocol: 'http' as const, description: `${ref.name} ${portOf(ref).description}, checked` })),
+    // The node image's own user (docker-node: uid 1000 "node").
+    user: '1000:1000',
+    dependsOn: [],
+    configFiles: [{ source: 'gateway/gateway.mjs', target: GATEWAY_SCRIPT }],
+    talksTo: fronted,
+    // MOP_GATEWAY_ROUTES is added once the published ports are known.
+    env: {},
+    workload: 'Deployment',
+  };
 }
 
 /** The host a person's browser uses for a port bound to `hostIp` (a wildcard bind is opened on loopback). */

@@ -54,6 +54,8 @@ const seedResources: Record<string, ResourceSpec> = {
   buckets: r('32Mi', '10m', '64Mi', '100m'),
   demo: r('128Mi', '100m', '512Mi', '500m'),
   obi: r('128Mi', '100m', '512Mi', '500m'),
+  // Not in the seed: a Node.js process that only forwards (about 50 MiB resident).
+  gateway: r('48Mi', '10m', '128Mi', '250m'),
 };
 
 export const fallbackResources = r('64Mi', '50m', '256Mi', '250m');

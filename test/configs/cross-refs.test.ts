@@ -65,11 +65,13 @@ function owners(stack: Stack): Map<string, Component> {
   return map;
 }
 
-type Syntax = 'expand-env' | 'grafana' | 'alloy' | 'shell';
+type Syntax = 'expand-env' | 'grafana' | 'alloy' | 'shell' | 'node';
 function syntaxOf(source: string): Syntax {
   if (source.endsWith('.alloy')) return 'alloy';
   // A start script: reads only optional variables (each with a default) and names no endpoint; its own test covers it.
   if (source.endsWith('.sh')) return 'shell';
+  // A Node.js script (the gateway): reads process.env; its endpoints come from the model through that env.
+  if (source.endsWith('.mjs')) return 'node';
   if (source.startsWith('grafana/')) return 'grafana';
   return 'expand-env';
 }
@@ -85,6 +87,7 @@ function envVarsIn(source: string): string[] {
   const syntax = syntaxOf(source);
   const names = new Set<string>();
   if (syntax === 'shell') return [];
+  if (syntax === 'node') return [...text.matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]);
   if (syntax === 'alloy') {
     const walk = (b: AlloyBlock) => {
       for (const a of b.attributes) for (const c of a.calls) if (c.name === 'sys.env' || c.name === 'env') c.stringArgs.forEach((n) => names.add(n));
@@ -159,7 +162,7 @@ function alloyStrings(text: string): string[] {
 
 /** Every host:port a config names once its placeholders are filled in, listen addresses left out. */
 function endpointsIn(source: string, env: Record<string, string>): Endpoint[] {
-  if (syntaxOf(source) === 'shell') return [];
+  if (syntaxOf(source) === 'shell' || syntaxOf(source) === 'node') return [];
   const text = expand(source, env);
   const strings = syntaxOf(source) === 'alloy' ? alloyStrings(text) : stringsOf(parseYaml(text));
   return strings.map(endpointIn).filter((e): e is Endpoint => e !== undefined && !listenHosts.has(e.host));

@@ -46,7 +46,7 @@ describe('compose renderer', () => {
     const all = Object.values(doc.services).flatMap((s) => s.ports ?? []);
     expect(all.length).toBe(stack.published.length);
     for (const p of all) expect(p).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
-    for (const p of stack.published) expect(doc.services[p.component].ports).toContain(`127.0.0.1:${p.hostPort}:${p.containerPort}`);
+    for (const p of stack.published) expect(doc.services[p.publisher].ports).toContain(`127.0.0.1:${p.hostPort}:${p.containerPort}`);
     // Quoted in the file, so no YAML 1.1 reader sees a base-60 number.
     for (const p of all) expect(renderCompose(stack)).toContain(`- "${p}"`);
   });

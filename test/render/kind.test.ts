@@ -23,14 +23,14 @@ describe('kind cluster config', () => {
     for (const n of nodePorts) expect(n).toBeLessThanOrEqual(NODE_PORT_BASE + 85);
     for (const p of stack.published) expect(maps).toContainEqual(expect.objectContaining({ hostPort: p.hostPort, listenAddress: p.hostIp }));
 
-    // Each mapping lands on a NodePort Service port of the same component.
+    // Each mapping lands on a NodePort Service port of the component that publishes it (the gateway for the ports it fronts).
     const services = kubernetesObjects(stack).filter((o) => o.kind === 'Service' && (o as any).spec.type === 'NodePort') as any[];
     const byNodePort = new Map<number, { svc: any; port: any }>(services.flatMap((s) => s.spec.ports.map((p: any) => [p.nodePort, { svc: s, port: p }])));
     expect(byNodePort.size).toBe(stack.published.length);
     for (const p of stack.published) {
       const m = maps.find((x: any) => x.hostPort === p.hostPort);
       const target = byNodePort.get(m.containerPort)!;
-      expect(target.svc.spec.selector['app.kubernetes.io/name']).toBe(p.component);
+      expect(target.svc.spec.selector['app.kubernetes.io/name']).toBe(p.publisher);
       expect(target.port.port).toBe(p.containerPort);
     }
   });

@@ -321,7 +321,7 @@ describe('least privilege on Kubernetes (security review F10, config review item
     for (const p of policies) {
       for (const rule of p.spec.ingress ?? []) {
         if (rule.from) continue;
-        const published = stack.published.filter((x) => x.component === p.metadata.name).map((x) => x.containerPort);
+        const published = stack.published.filter((x) => x.publisher === p.metadata.name).map((x) => x.containerPort);
         for (const port of rule.ports) expect(published, `${p.metadata.name}:${port.port}`).toContain(port.port);
       }
     }
