@@ -32,7 +32,18 @@ import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer } from 'kubernetes-types/networking/v1.js';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { Credentials } from '../lib/state.js';
-import { COMPONENT_LABEL, NAMESPACE_LABEL, OWNER_LABEL, secretNames, userOn, type Component, type PublishedPort, type Stack } from '../stack/model.js';
+import {
+  COMPONENT_LABEL,
+  envOn,
+  kubernetesNamespace,
+  NAMESPACE_LABEL,
+  OWNER_LABEL,
+  secretNames,
+  userOn,
+  type Component,
+  type PublishedPort,
+  type Stack,
+} from '../stack/model.js';
 import {
   configFilesFor,
   DASHBOARDS_TARGET,
@@ -127,7 +138,7 @@ function probes(c: Component): Pick<Container, 'startupProbe' | 'readinessProbe'
 }
 
 function env(c: Component): EnvVar[] {
-  return Object.entries(c.env).map(([name, v]) =>
+  return Object.entries(envOn(c, 'kind')).map(([name, v]) =>
     typeof v === 'string' ? { name, value: v } : { name, valueFrom: { secretKeyRef: { name: SECRET_NAME, key: secretEnvName(v.secret) } } },
   );
 }
@@ -250,7 +261,7 @@ function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<stri
     ...(c.entrypoint ? { command: c.entrypoint } : {}),
     ...(c.args.length || c.runtimeArgs?.kind?.length ? { args: [...c.args, ...(c.runtimeArgs?.kind ?? [])] } : {}),
     ...(ports.length ? { ports } : {}),
-    ...(Object.keys(c.env).length ? { env: env(c) } : {}),
+    ...(Object.keys(envOn(c, 'kind')).length ? { env: env(c) } : {}),
     resources: { requests: { ...c.resources.requests }, limits: { ...c.resources.limits } },
     ...probes(c),
     securityContext: c.privileged ? { privileged: true, appArmorProfile: { type: 'Unconfined' } } : containerSecurity,
@@ -259,7 +270,8 @@ function podTemplate(c: Component, ctx: BuildContext, configMapData: Record<stri
   const rbac = needsRbac(c);
   const init = waitForBuckets(c, ctx);
   const spec: PodSpec = {
-    ...(rbac ? { serviceAccountName: c.name } : { automountServiceAccountToken: false }),
+    // A component with RBAC reads the API (Alloy: pod logs; OBI: metadata decoration), so only it gets a token.
+    ...(rbac ? { serviceAccountName: c.name, automountServiceAccountToken: true } : { automountServiceAccountToken: false }),
     // Compose has no service-link variables (TEMPO_PORT=tcp://...); keep the environments identical.
     enableServiceLinks: false,
     ...(c.hostPid ? { hostPID: true } : {}),
@@ -293,10 +305,13 @@ function rbacRules(c: Component): PolicyRule[] {
     // discovery.kubernetes with role "pod" lists and watches pods; loki.source.kubernetes reads pods/log. Nothing else.
     return [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: read }];
   }
-  // OBI's Kubernetes metadata decoration.
+  // OBI's Kubernetes metadata decoration: list and watch pods, services, nodes and replicasets, nothing else
+  // (opentelemetry.io content/en/docs/zero-code/obi/setup/kubernetes.md, "Configuring Kubernetes metadata decoration";
+  // OBI's own test/integration/k8s/manifests/01-serviceaccount.yml grants the same).
+  const watch = ['list', 'watch'];
   return [
-    { apiGroups: [''], resources: ['pods', 'services', 'nodes'], verbs: read },
-    { apiGroups: ['apps'], resources: ['replicasets'], verbs: read },
+    { apiGroups: [''], resources: ['pods', 'services', 'nodes'], verbs: watch },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: watch },
   ];
 }
 
@@ -309,15 +324,17 @@ const clusterWide = (stack: Stack, c: Component) => !c.collectsLogs || stack.col
 function rbacObjects(stack: Stack, ns: string): KubeObject[] {
   const out: KubeObject[] = [];
   for (const c of stack.components.filter(needsRbac)) {
-    const sa: ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(c.name, ns, c.name) };
+    // The component's own namespace (OBI's is not the stack's); cluster-scoped objects still name the stack's.
+    const own = kubernetesNamespace(stack, c);
+    const sa: ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(c.name, own, c.name) };
     if (!clusterWide(stack, c)) {
-      const role: Role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(c.name, ns, c.name), rules: rbacRules(c) };
+      const role: Role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(c.name, own, c.name), rules: rbacRules(c) };
       const binding: RoleBinding = {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
-        metadata: meta(c.name, ns, c.name),
+        metadata: meta(c.name, own, c.name),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: c.name },
-        subjects: [{ kind: 'ServiceAccount', name: c.name, namespace: ns }],
+        subjects: [{ kind: 'ServiceAccount', name: c.name, namespace: own }],
       };
       out.push(sa, role, binding);
       continue;
@@ -334,7 +351,7 @@ function rbacObjects(stack: Stack, ns: string): KubeObject[] {
       kind: 'ClusterRoleBinding',
       metadata: clusterMeta(),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
-      subjects: [{ kind: 'ServiceAccount', name: c.name, namespace: ns }],
+      subjects: [{ kind: 'ServiceAccount', name: c.name, namespace: own }],
     };
     out.push(sa, role, binding);
   }
@@ -449,7 +466,14 @@ function networkPolicy(c: Component, ctx: BuildContext): NetworkPolicy {
     for (const ref of other.talksTo) if (ref.name === c.name && c.ports.some((p) => p.name === ref.port)) clients.set(other.name, [...(clients.get(other.name) ?? []), ref.port]);
   }
   for (const [client, ports] of [...clients].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const from: NetworkPolicyPeer[] = [{ podSelector: { matchLabels: labelsFor(client) } }];
+    // A client in another namespace (OBI) is named by its namespace too: a bare podSelector means this namespace only.
+    const theirs = kubernetesNamespace(stack, stack.components.find((x) => x.name === client)!);
+    const from: NetworkPolicyPeer[] = [
+      {
+        ...(theirs !== ns ? { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': theirs } } } : {}),
+        podSelector: { matchLabels: labelsFor(client) },
+      },
+    ];
     ingress.push({ from, ports: portRules(ports) });
   }
   if (c.ports.length && (c.replicas > 1 || c.ports.some((p) => p.protocol === 'gossip') || peerServices(c).length)) {
@@ -520,20 +544,19 @@ export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}):
   const ns = stack.profile.namespace;
   const sources = opts.sources ?? defaultSources();
   const groups: ManifestGroup[] = [];
-  const privileged = stack.components.some((c) => c.privileged || c.hostPid);
-  const namespace: Namespace = {
+  // The stack's namespace enforces Pod Security "restricted" (non-root, no capabilities, seccomp); a component that
+  // needs host privileges (OBI) gets a namespace of its own at "privileged", labelled with the stack's namespace
+  // so that `down` and prune find it.
+  const namespaceObject = (name: string, level: 'restricted' | 'privileged'): Namespace => ({
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
-      name: ns,
-      labels: {
-        [OWNER_LABEL.key]: PART_OF,
-        // Restricted Pod Security (non-root, no capabilities, seccomp) unless OBI (privileged, hostPID) is part of the stack.
-        'pod-security.kubernetes.io/enforce': privileged ? 'privileged' : 'restricted',
-      },
+      name,
+      labels: { [OWNER_LABEL.key]: PART_OF, ...(name !== ns ? { [NAMESPACE_LABEL]: ns } : {}), 'pod-security.kubernetes.io/enforce': level },
     },
-  };
-  groups.push({ file: '00-namespace.yaml', objects: [namespace] });
+  });
+  const own = stack.components.filter((c) => kubernetesNamespace(stack, c) !== ns);
+  groups.push({ file: '00-namespace.yaml', objects: [namespaceObject(ns, 'restricted'), ...own.map((c) => namespaceObject(kubernetesNamespace(stack, c), 'privileged'))] });
   const rbac = rbacObjects(stack, ns);
   if (rbac.length) groups.push({ file: '01-rbac.yaml', objects: rbac });
   if (opts.credentials) {
@@ -555,6 +578,12 @@ export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}):
   }
   stack.components.forEach((c, i) => {
     const objects: KubeObject[] = [];
+    const cns = kubernetesNamespace(stack, c);
+    if (cns !== ns && (Object.values(envOn(c, 'kind')).some((v) => typeof v !== 'string') || mountsDashboards(c) || c.dependsOn.some((d) => d.condition === 'completed'))) {
+      // The Secret, the dashboards and the bucket job live in the stack's namespace only.
+      throw new Error(`${c.name} runs in its own namespace ${cns} but needs the stack's credentials, dashboards or buckets`);
+    }
+    const cctx: BuildContext = { ...ctx, ns: cns };
     const files = configFilesFor(c, 'kind');
     const data: Record<string, string> = {};
     for (const f of files) {
@@ -562,13 +591,13 @@ export function kubernetesManifests(stack: Stack, opts: KubernetesOptions = {}):
       if (key in data) throw new Error(`${c.name}: two config files share the name ${key}; ConfigMap keys are file names`);
       data[key] = readSource(f, sources, c.name);
     }
-    if (files.length) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${c.name}-config`, ns, c.name), data } satisfies ConfigMap);
+    if (files.length) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${c.name}-config`, cns, c.name), data } satisfies ConfigMap);
     if (dataVolumeKind(c) === 'claim') {
-      objects.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta(`${c.name}-data`, ns, c.name), spec: claimSpec(storageSize(stack, c)) } satisfies PersistentVolumeClaim);
+      objects.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: meta(`${c.name}-data`, cns, c.name), spec: claimSpec(storageSize(stack, c)) } satisfies PersistentVolumeClaim);
     }
-    objects.push(...services(c, ctx));
-    objects.push(networkPolicy(c, ctx));
-    objects.push(workload(c, ctx, data));
+    objects.push(...services(c, cctx));
+    objects.push(networkPolicy(c, cctx));
+    objects.push(workload(c, cctx, data));
     groups.push({ file: `${String(10 + i).padStart(2, '0')}-${c.name}.yaml`, objects });
   });
   return groups;

@@ -93,6 +93,8 @@ export interface Component {
   args: string[];
   /** Extra args per runtime (for example Alloy clustering on Kubernetes). */
   runtimeArgs?: Partial<Record<RuntimeName, string[]>>;
+  /** Environment that differs per runtime, replacing `env` entries of the same name (OBI's OTLP endpoint across namespaces on kind). */
+  runtimeEnv?: Partial<Record<RuntimeName, Record<string, EnvValue>>>;
   ports: PortSpec[];
   /** HTTP readiness endpoint, checked from the host and used as the Kubernetes readiness probe. */
   readiness?: HttpProbe;
@@ -731,6 +733,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
       dependsOn: [{ name: 'alloy', condition: 'started' }],
       configFiles: [],
       talksTo: [{ name: 'alloy', port: 'otlp-http' }],
+      // On kind OBI runs in its own namespace (kubernetesNamespace), so Alloy is named with the stack's namespace.
+      runtimeEnv: { kind: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://alloy.${profile.namespace}.svc:${ports.alloy.otlpHttp}` } },
       env: {
         OTEL_EBPF_OPEN_PORT: `${ports.demo.http}-${ports.demo.control}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: serviceUrl('alloy', ports.alloy.otlpHttp),
@@ -838,6 +842,25 @@ function logDiscoveryFiles(all: boolean): ConfigFile[] {
     { source: `alloy/discovery-kubernetes-${scope}.alloy`, target: `/etc/alloy/discovery-kubernetes-${scope}.alloy`, runtimes: ['kind'] },
   ];
 }
+
+/**
+ * On Kubernetes, a component that needs host privileges (OBI: privileged, host PID namespace) runs in a namespace of
+ * its own, `<stack namespace>-<name>`, the only one whose Pod Security level admits it; the stack's namespace stays
+ * `restricted`. Everything else runs in the profile's namespace.
+ */
+export const needsOwnNamespace = (c: Pick<Component, 'privileged' | 'hostPid'>) => Boolean(c.privileged || c.hostPid);
+
+export function kubernetesNamespace(stack: Pick<Stack, 'profile'>, c: Pick<Component, 'name' | 'privileged' | 'hostPid'>): string {
+  return needsOwnNamespace(c) ? `${stack.profile.namespace}-${c.name}` : stack.profile.namespace;
+}
+
+/** Every namespace a stack uses on Kubernetes, the profile's first. */
+export function kubernetesNamespaces(stack: Pick<Stack, 'profile' | 'components'>): string[] {
+  return [...new Set([stack.profile.namespace, ...stack.components.map((c) => kubernetesNamespace(stack, c))])];
+}
+
+/** The environment of a component on a runtime: `env` with that runtime's entries replacing same-named ones. */
+export const envOn = (c: Component, runtime: RuntimeName): Record<string, EnvValue> => ({ ...c.env, ...c.runtimeEnv?.[runtime] });
 
 /** The user a component runs as on a runtime. */
 export const userOn = (c: Component, runtime: RuntimeName): string => c.runtimeUser?.[runtime] ?? c.user;

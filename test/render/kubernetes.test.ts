@@ -49,7 +49,9 @@ describe('Kubernetes renderer', () => {
       const name = o.metadata!.name!;
       expect(name).toMatch(['ConfigMap', 'Secret', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!) ? dns1123Subdomain : dns1123Label);
       expect(o.metadata!.labels!['app.kubernetes.io/part-of']).toBe('mop-sandbox');
-      if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!)) expect(o.metadata!.namespace, `${o.kind}/${name}`).toBe(ns);
+      // Everything in the stack's namespace but OBI's objects, which live in OBI's own.
+      const own = name === 'obi' || name === 'obi-config' ? `${ns}-obi` : ns;
+      if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!)) expect(o.metadata!.namespace, `${o.kind}/${name}`).toBe(own);
     }
     expect(objs[0]).toMatchObject({ kind: 'Namespace', metadata: { name: ns } });
     const configMaps = new Map(byKind(objs, 'ConfigMap').map((c) => [c.metadata.name, c]));
@@ -133,7 +135,8 @@ describe('Kubernetes renderer', () => {
     const obi = find(objs, 'DaemonSet', 'obi');
     expect(obi.spec.template.spec.hostPID).toBe(true);
     expect(obi.spec.template.spec.containers[0].securityContext.privileged).toBe(true);
-    expect(find(objs, 'Namespace', stack.profile.namespace).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(find(objs, 'Namespace', stack.profile.namespace).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(find(objs, 'Namespace', `${stack.profile.namespace}-obi`).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
     expect(find(kubernetesObjects(buildStack()), 'Namespace', 'mop-system').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     const job = find(objs, 'Job', 'buckets');
     expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
@@ -175,7 +178,12 @@ describe('Kubernetes renderer', () => {
     const wide = byKind(kubernetesObjects(buildStack({ collectAllLogs: true })), 'ClusterRole').find((r) => r.metadata.name.endsWith('-alloy'));
     expect(wide.rules).toEqual(alloy.rules);
     const obi = roles.find((r) => r.metadata.name.endsWith('-obi'));
-    expect(obi.rules).toContainEqual({ apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] });
+    // OBI's documented needs for metadata decoration: list and watch, nothing else.
+    expect(obi.rules).toEqual([
+      { apiGroups: [''], resources: ['pods', 'services', 'nodes'], verbs: ['list', 'watch'] },
+      { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list', 'watch'] },
+    ]);
+    expect(find(objs, 'ClusterRoleBinding', obi.metadata.name).subjects).toEqual([{ kind: 'ServiceAccount', name: 'obi', namespace: 'mop-system-obi' }]);
     for (const b of byKind(objs, 'ClusterRoleBinding')) {
       expect(find(objs, 'ClusterRole', b.roleRef.name)).toBeDefined();
       expect(find(objs, 'ServiceAccount', b.subjects[0].name).metadata.namespace).toBe(b.subjects[0].namespace);
@@ -288,9 +296,30 @@ describe('least privilege on Kubernetes (security review F10, config review item
     expect(restrictedViolations(spec).join('; ')).toMatch(/runs as uid 0.*no seccomp profile/);
   });
 
-  it('only OBI (opt-in, eBPF) is privileged; with it the namespace is privileged, without it no component runs as root', () => {
+  it('only OBI (opt-in, eBPF) is privileged, in a privileged namespace of its own; the stack\'s stays restricted', () => {
     const objs = all({ obi: true });
-    expect(objs[0].metadata!.labels!['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    const namespaces = byKind(objs, 'Namespace');
+    expect(namespaces.map((n) => [n.metadata.name, n.metadata.labels['pod-security.kubernetes.io/enforce']])).toEqual([
+      ['mop-system', 'restricted'],
+      ['mop-system-obi', 'privileged'],
+    ]);
+    // OBI's namespace names the stack's, so `down` and prune find it.
+    expect(namespaces[1].metadata.labels['mop-sandbox/namespace']).toBe('mop-system');
+    expect(byKind(all({}), 'Namespace').map((n) => n.metadata.name)).toEqual(['mop-system']);
+    // Only the privileged pod is in the privileged namespace; only it (and Alloy) get an API token.
+    for (const { obj, spec } of podSpecs(objs)) {
+      expect(obj.metadata.namespace === 'mop-system-obi', obj.metadata.name).toBe(obj.metadata.name === 'obi');
+      expect(spec.automountServiceAccountToken, obj.metadata.name).toBe(['obi', 'alloy'].includes(obj.metadata.name));
+    }
+    // OBI sends OTLP to Alloy across namespaces: by its namespaced name, and Alloy's NetworkPolicy admits it from there.
+    const obi = podSpecs(objs).find((p) => p.obj.metadata.name === 'obi')!;
+    expect(obi.spec.containers[0].env).toContainEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://alloy.mop-system.svc:4318' });
+    const alloyPolicy = byKind(objs, 'NetworkPolicy').find((p) => p.metadata.name === 'alloy');
+    expect(alloyPolicy.spec.ingress).toContainEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mop-system-obi' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'obi', 'app.kubernetes.io/part-of': 'mop-sandbox' } } }],
+      ports: [{ protocol: 'TCP', port: 4318 }],
+    });
+    expect(byKind(objs, 'NetworkPolicy').find((p) => p.metadata.name === 'obi').metadata.namespace).toBe('mop-system-obi');
     for (const { obj, spec } of podSpecs(objs)) {
       const root = [spec.securityContext.runAsUser, ...spec.containers.map((c: any) => c.securityContext?.runAsUser)].includes(0);
       expect(root, obj.metadata.name).toBe(obj.metadata.name === 'obi');
