@@ -273,7 +273,7 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     // (containers/podman#20204). Labels off rather than `:z`, which relabels the host's files and fails on files
     // the user does not own (a global install).
     if (engine.disableSelinuxLabels && !c.privileged && mounts.some((m) => m.type === 'bind')) svc.security_opt = [...(svc.security_opt ?? []), 'label=disable'];
-    if (c.hostPid) svc.pid = 'host';
+    if (c.hostPid) svc.pid = c.composePidOf ? `service:${c.composePidOf}` : 'host';
     svc.restart = c.oneShot ? 'no' : 'unless-stopped';
     // compose v2 applies deploy.resources.limits to plain containers (no swarm); checked on Engine 20.10.
     const memory = composeMemory(c.resources.limits.memory);

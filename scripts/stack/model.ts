@@ -128,6 +128,11 @@ export interface Component {
   collectsLogs?: boolean;
   privileged?: boolean;
   hostPid?: boolean;
+  /**
+   * On compose, share this component's PID namespace instead of the host's (OBI's documented sidecar mode): it then
+   * sees the demo's processes only, never another process of the host that listens on the same ports.
+   */
+  composePidOf?: ComponentName;
   /** Runs once and exits (bucket creation). */
   oneShot?: boolean;
   /**
@@ -692,7 +697,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
       workload: 'Deployment',
     },
   );
-  if (opts.demo ?? profile.demo) {
+  const demoOn = opts.demo ?? profile.demo;
+  if (demoOn) {
     defs.push({
       name: 'demo',
       title: 'Demo shop (instrumented Node.js services and load generator)',
@@ -730,7 +736,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
       ports: [{ name: 'metrics', port: ports.obi.metrics, publish: false, protocol: 'http', description: 'Prometheus metrics' }],
       user: '0:0',
       rootBecause: 'eBPF instrumentation needs privileges and the host PID namespace (opt-in)',
-      dependsOn: [{ name: 'alloy', condition: 'started' }],
+      dependsOn: [{ name: 'alloy', condition: 'started' }, ...(demoOn ? [{ name: 'demo' as const, condition: 'started' as const }] : [])],
       configFiles: [],
       talksTo: [{ name: 'alloy', port: 'otlp-http' }],
       // On kind OBI runs in its own namespace (kubernetesNamespace), so Alloy is named with the stack's namespace.
@@ -746,6 +752,7 @@ export function buildStack(opts: StackOptions = {}): Stack {
       workload: 'DaemonSet',
       privileged: true,
       hostPid: true,
+      ...(demoOn ? { composePidOf: 'demo' as const } : {}),
     });
   }
 

@@ -103,7 +103,9 @@ describe('compose renderer', () => {
       expect(s.deploy!.resources.limits.memory).toBe(composeMemory(c.resources.limits.memory));
       expect(s.healthcheck === undefined).toBe(!c.healthcheck);
     }
-    expect(doc.services.obi).toMatchObject({ privileged: true, pid: 'host' });
+    // OBI sees the demo's processes only (its sidecar mode), never the host's (security review F6); without the demo, the host's.
+    expect(doc.services.obi).toMatchObject({ privileged: true, pid: 'service:demo', depends_on: { demo: { condition: 'service_started' } } });
+    expect(composeDocument(buildStack({ obi: true, demo: false })).services.obi.pid).toBe('host');
     expect(doc.services.tempo.healthcheck).toMatchObject({ test: ['CMD', '/tempo', '-health'] });
     expect(doc.services.tempo.healthcheck!.start_interval).toBeUndefined();
     expect(composeDocument(stack, { startInterval: true }).services.tempo.healthcheck!.start_interval).toBe('1s');
