@@ -36,7 +36,8 @@ function containersFor(stack: Stack, override: Partial<Record<ComponentName, Par
     service: c.name,
     state: c.oneShot ? 'exited' : 'running',
     exitCode: 0,
-    ports: c.ports.filter((p) => p.publish).map((p) => ({ private: p.port, public: p.port + 10000 + i })),
+    // What each container publishes, as the render does: a port the gateway fronts is on the gateway's container.
+    ports: stack.published.filter((p) => p.publisher === c.name).map((p) => ({ private: p.containerPort, public: p.containerPort + 10000 + i })),
     ...override[c.name],
   }));
 }
@@ -66,6 +67,12 @@ function afterFirstLook(fd: ReturnType<typeof fakeDocker>, container: FakeContai
     };
   }) as typeof fd.docker.getContainer;
   return { composeUp: () => void (armed = true) };
+}
+
+/** The host port containersFor publishes a component's container port on (the publisher's index). */
+function hostPortOf(stack: Stack, component: ComponentName, containerPort: number): number {
+  const p = stack.published.find((x) => x.component === component && x.containerPort === containerPort)!;
+  return containerPort + 10000 + stack.components.findIndex((c) => c.name === p.publisher);
 }
 
 function world(opts: {
@@ -152,7 +159,7 @@ describe('compose runtime: up', () => {
     expect(file).not.toContain('pw-secret-1');
     expect(file).not.toContain('start_interval');
     // Readiness is probed on the published host port, at the model's path.
-    expect(w.probes).toContain(`http://127.0.0.1:${3200 + 10000 + w.stack.components.findIndex((c) => c.name === 'tempo')}/ready`);
+    expect(w.probes).toContain(`http://127.0.0.1:${hostPortOf(w.stack, 'tempo', 3200)}/ready`);
     const text = w.cap.text();
     expect(text).toMatch(/✓ tempo\s+ready in \d+\.\ds/);
     expect(text).toMatch(/✓ buckets\s+created tempo, mimir, loki, loki-ruler in/);
@@ -344,7 +351,8 @@ describe('compose runtime: up', () => {
   });
 
   it('names a component that is not ready in time', async () => {
-    const w = world({ http: (url) => (url.endsWith('/ready') && url.includes(`:${3200 + 10000 + 2}/`) ? { status: 503 } : { status: 200 }) });
+    const stack = buildStack({ demo: false });
+    const w = world({ stack, http: (url) => (url.endsWith(`:${hostPortOf(stack, 'tempo', 3200)}/ready`) ? { status: 503 } : { status: 200 }) });
     const err = await w.runtime.up(w.stack, { credentials, signal: new AbortController().signal, out: w.out, readyTimeoutMs: 200 }).catch((e) => e);
     expect(err).toMatchObject({ code: 'COMPONENT_TIMEOUT', exitCode: ExitCode.notReady, what: 'tempo not ready after 0.2s' });
     expect(err.why).toBe('tempo: starting (HTTP 503 from /ready)');
@@ -423,10 +431,25 @@ describe('compose runtime: preflight', () => {
 });
 
 describe('compose runtime: status, down', () => {
+  it("probes Mimir's readiness through the gateway's published port (its only health check), and waits while the gateway is missing", async () => {
+    const stack = buildStack({ demo: false });
+    const mimirReady = `http://127.0.0.1:${hostPortOf(stack, 'mimir', 8080)}/ready`;
+    expect(hostPortOf(stack, 'mimir', 8080)).toBe(8080 + 10000 + stack.components.findIndex((c) => c.name === 'gateway'));
+    const w = world({ stack, http: (u) => (u === mimirReady ? { status: 503 } : { status: 200 }) });
+    const err = await w.runtime.up(stack, { credentials, signal: new AbortController().signal, out: w.out, readyTimeoutMs: 200 }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'COMPONENT_TIMEOUT', why: 'mimir: starting (HTTP 503 from /ready)' });
+    expect(w.probes).toContain(mimirReady);
+    // No gateway container: Mimir is not taken for ready (it has no other health check), and status says why.
+    const gone = world({ stack, existing: containersFor(stack).filter((c) => c.service !== 'gateway') });
+    const by = Object.fromEntries((await gone.runtime.status(stack)).map((s) => [s.name, s]));
+    expect(by.mimir).toMatchObject({ health: 'unhealthy', detail: 'its port is published by gateway, which is not running' });
+    expect(by.gateway).toMatchObject({ state: 'missing' });
+  });
+
   it('reports state, health and URL per component', async () => {
     const stack = buildStack({ demo: false });
     // containersFor publishes container port p on host port p + 10000 + the component's index.
-    const lokiReady = `:${3100 + 10000 + stack.components.findIndex((c) => c.name === 'loki')}/ready`;
+    const lokiReady = `:${hostPortOf(stack, 'loki', 3100)}/ready`;
     const w = world({
       stack,
       existing: containersFor(stack, { mimir: { state: 'exited', exitCode: 137 }, tempo: { state: 'exited', exitCode: 137, oomKilled: true }, alloy: { state: 'exited', exitCode: 2 } }),

@@ -10,7 +10,7 @@ import { usageError } from '../../lib/errors.js';
 import type { Exec } from '../../lib/exec.js';
 import { type Credentials, stateDir } from '../../lib/state.js';
 import { secretEnvName } from '../../render/common.js';
-import { defaultStackId, secretNames, stackLabel } from '../../stack/model.js';
+import { type ComponentName, defaultStackId, secretNames, type Stack, stackLabel } from '../../stack/model.js';
 import type { FreeBytes } from '../disk.js';
 import type { HostProbe } from '../engine-plan.js';
 import { httpProbe } from '../readiness.js';
@@ -56,6 +56,23 @@ export function probeHost(endpoint: DockerEndpoint, hostIp: string): string {
 export function publishedPort(c: ContainerSummary, containerPort: number): { ip: string; port: number } | undefined {
   const p = c.Ports?.find((x) => x.PrivatePort === containerPort && x.Type === 'tcp' && x.PublicPort);
   return p ? { ip: p.IP ?? '0.0.0.0', port: p.PublicPort! } : undefined;
+}
+
+/**
+ * Where a component's container port is reachable from the host. A port the gateway fronts (the model's `publisher`)
+ * is published by the gateway's container under the same number: `waiting` says so while that container is missing.
+ */
+export function publishedFor(
+  stack: Stack,
+  services: Map<string, ContainerSummary[]>,
+  own: ContainerSummary,
+  component: ComponentName,
+  containerPort: number,
+): { ip: string; port: number } | { waitingFor: ComponentName } | undefined {
+  const publisher = stack.published.find((x) => x.component === component && x.containerPort === containerPort)?.publisher ?? component;
+  if (publisher === component) return publishedPort(own, containerPort);
+  const holder = services.get(publisher)?.find((x) => x.State === 'running');
+  return (holder && publishedPort(holder, containerPort)) ?? { waitingFor: publisher };
 }
 
 /**

@@ -5,7 +5,7 @@ import { uiPort } from '../../stack/urls.js';
 import { diskFix, diskFullLine, type DiskReading, readDisk } from '../disk.js';
 import { classifyExit } from '../exits.js';
 import type { ComponentStatus } from '../runtime.js';
-import { byService, client, type ComposeContext, getEngine, logLines, probeHost, projectContainers, publishedPort } from './context.js';
+import { byService, client, type ComposeContext, getEngine, logLines, probeHost, projectContainers, publishedFor } from './context.js';
 import { isHealthy as isHealthyStatus } from '../runtime.js';
 
 export async function exists(cx: ComposeContext): Promise<boolean> {
@@ -21,7 +21,8 @@ export async function status(cx: ComposeContext, stack: Stack): Promise<Componen
       const s = services.get(c.name)?.[0];
       const ui = uiPort(stack, c.name);
       if (!s) return { name: c.name, state: 'missing', health: 'none' };
-      const pub = ui ? publishedPort(s, ui.containerPort) : undefined;
+      const uiAt = ui ? publishedFor(stack, services, s, c.name, ui.containerPort) : undefined;
+      const pub = uiAt && !('waitingFor' in uiAt) ? uiAt : undefined;
       const url = pub ? `http://${probeHost(cx.endpoint, pub.ip)}:${pub.port}${c.uiPath ?? '/'}` : undefined;
       const d = await client(cx).getContainer(s.Id).inspect();
       // The list's "Restarting (7) 1 second ago" keeps the last exit code; by the inspect the container may run again (code 0).
@@ -42,7 +43,9 @@ export async function status(cx: ComposeContext, stack: Stack): Promise<Componen
       if (c.oneShot) return { name: c.name, state: 'running', health: 'starting', url, detail: 'still running' };
       const dockerHealth = d.State.Health?.Status;
       if (c.readiness) {
-        const rp = publishedPort(s, c.readiness.port);
+        const at = publishedFor(stack, services, s, c.name, c.readiness.port);
+        if (at && 'waitingFor' in at) return { name: c.name, state: 'running', health: 'unhealthy', url, detail: `its port is published by ${at.waitingFor}, which is not running` };
+        const rp = at;
         if (rp) {
           const r = await cx.http(`http://${probeHost(cx.endpoint, rp.ip)}:${rp.port}${c.readiness.path}`);
           if (r.status !== undefined && r.status >= 200 && r.status < 300) return { name: c.name, state: 'running', health: 'healthy', url };

@@ -5,7 +5,7 @@
 import type { ContainerSummary } from '../../lib/docker.js';
 import type { Component, ComponentName, Stack } from '../../stack/model.js';
 import type { Observation } from '../readiness.js';
-import { byService, client, type ComposeContext, probeHost, projectContainers, publishedPort } from './context.js';
+import { byService, client, type ComposeContext, probeHost, projectContainers, publishedFor } from './context.js';
 
 export const defaultReadyTimeoutMs = 180_000;
 
@@ -39,14 +39,21 @@ export async function observe(cx: ComposeContext, stack: Stack, pending: Compone
         out.set(name, { kind: 'waiting', detail: deps.length ? `waiting for ${deps.join(', ')}` : 'being created' });
         return;
       }
-      const results = await Promise.all(containers.map((s) => observeContainer(cx, stack, c, s, before.get(s.Id))));
+      const results = await Promise.all(containers.map((s) => observeContainer(cx, stack, c, s, before.get(s.Id), services)));
       out.set(name, results.find((r) => r.kind === 'failed') ?? results.find((r) => r.kind === 'waiting') ?? { kind: 'ready' });
     }),
   );
   return out;
 }
 
-export async function observeContainer(cx: ComposeContext, stack: Stack, c: Component, s: ContainerSummary, before?: { finishedAt: string; restarts: number }): Promise<Observation> {
+export async function observeContainer(
+  cx: ComposeContext,
+  stack: Stack,
+  c: Component,
+  s: ContainerSummary,
+  before?: { finishedAt: string; restarts: number },
+  services: Map<string, ContainerSummary[]> = new Map(),
+): Promise<Observation> {
   if (s.State === 'created') {
     const deps = c.dependsOn.map((d) => d.name);
     return { kind: 'waiting', detail: deps.length ? `waiting for ${deps.join(', ')}` : 'created' };
@@ -75,7 +82,9 @@ export async function observeContainer(cx: ComposeContext, stack: Stack, c: Comp
   if (s.State !== 'running') return { kind: 'waiting', detail: s.State, started: true };
   if (c.oneShot) return { kind: 'waiting', detail: 'running', started: true };
   if (c.readiness) {
-    const pub = publishedPort(s, c.readiness.port);
+    // Through the gateway for the ports it fronts (Mimir's image has no shell: this probe is its only health check).
+    const pub = publishedFor(stack, services, s, c.name, c.readiness.port);
+    if (pub && 'waitingFor' in pub) return { kind: 'waiting', detail: `waiting for ${pub.waitingFor}, which publishes its port`, started: true };
     if (pub) {
       const url = `http://${probeHost(cx.endpoint, pub.ip)}:${pub.port}${c.readiness.path}`;
       const r = await cx.http(url);
