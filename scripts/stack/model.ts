@@ -857,8 +857,11 @@ function logDiscoveryFiles(all: boolean): ConfigFile[] {
  */
 export const needsOwnNamespace = (c: Pick<Component, 'privileged' | 'hostPid'>) => Boolean(c.privileged || c.hostPid);
 
+/** The name of a component's own namespace beside the stack's namespace `ns`. */
+export const ownNamespaceName = (ns: string, name: ComponentName) => `${ns}-${name}`;
+
 export function kubernetesNamespace(stack: Pick<Stack, 'profile'>, c: Pick<Component, 'name' | 'privileged' | 'hostPid'>): string {
-  return needsOwnNamespace(c) ? `${stack.profile.namespace}-${c.name}` : stack.profile.namespace;
+  return needsOwnNamespace(c) ? ownNamespaceName(stack.profile.namespace, c.name) : stack.profile.namespace;
 }
 
 /** Every namespace a stack uses on Kubernetes, the profile's first. */

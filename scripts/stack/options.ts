@@ -25,7 +25,7 @@ const settingKeys: (keyof Settings)[] = [
   'collectAllLogs', 'storeConsole',
 ];
 
-export const componentNames: ComponentName[] = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo', 'obi'];
+export const componentNames: ComponentName[] = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo', 'obi', 'gateway'];
 
 export function settingsPath(env: NodeJS.ProcessEnv): string {
   if (env.MOP_SETTINGS) return env.MOP_SETTINGS;

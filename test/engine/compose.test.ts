@@ -34,7 +34,7 @@ const starts = async (s: Sandbox, service: string, dir: string) => {
   const c = (await s.containers(false)).find((x) => x.Labels['com.docker.compose.service'] === service)!;
   return (await execIn(c.Id, ['cat', `${dir}/standin-starts`], s.docker)).trim().split('\n').length;
 };
-const longRunning = ['alloy', 'demo', 'grafana', 'loki', 'mimir', 'store', 'tempo'];
+const longRunning = ['alloy', 'demo', 'gateway', 'grafana', 'loki', 'mimir', 'store', 'tempo'];
 
 describe.each(engines)('compose runtime on $name (stand-in images)', ({ name: engineName, skip, engine }) => {
 // Podman 4.3's API service answers slowly while several projects start at once (its /info took over 8 s here):
@@ -76,7 +76,7 @@ describe.skipIf(skip)[engineName === 'Podman' ? 'sequential' : 'concurrent']('ca
     const up = await s.run('up', '--no-open', '--json');
     expect(up.code, JSON.stringify(up.json.error)).toBe(ExitCode.ok);
     expect(up.json).toMatchObject({ ok: true, alreadyRunning: false, runtime: 'compose', project: s.project });
-    expect(up.json.components.map((c: { name: string }) => c.name)).toEqual(['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo']);
+    expect(up.json.components.map((c: { name: string }) => c.name)).toEqual(['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo', 'gateway']);
     for (const c of up.json.components) expect(c.readySeconds, c.name).toBeGreaterThan(0);
     // Engine state: every long-running component runs, the bucket job completed, ports bound to 127.0.0.1 only.
     expect(await running(s)).toEqual(longRunning);

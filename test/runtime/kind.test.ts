@@ -229,7 +229,7 @@ describe('kind runtime up (recorded shell)', () => {
     ]);
     // The demo's pod template carries the image ID, so a rebuilt image rolls out.
     expect(readFileSync(join(box.dir, 'manifests', '17-demo.yaml'), 'utf8')).toContain(`mop-sandbox/image-id: ${DEMO_ID}`);
-    const components = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo'];
+    const components = ['store', 'buckets', 'tempo', 'mimir', 'loki', 'alloy', 'grafana', 'demo', 'gateway'];
     expect(Object.keys(times).sort()).toEqual([...components].sort());
     // The first poll (1 s in) finds everything but tempo ready; the second (2 s in) finds tempo ready too.
     expect(times).toEqual(Object.fromEntries(components.map((c) => [c, c === 'tempo' ? 2 : 1])));
@@ -261,6 +261,7 @@ describe('kind runtime up (recorded shell)', () => {
       [/^kubectl .* delete -n mop-system job\/buckets --ignore-not-found$/, {}],
       [/^kubectl .* get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies /, { stdout: '{"items":[]}' }],
       [/^kubectl .* get clusterroles,clusterrolebindings /, { stdout: '{"items":[]}' }],
+      [/^kubectl .* get namespaces -l app.kubernetes.io\/part-of=mop-sandbox,mop-sandbox\/namespace=mop-system /, { stdout: '' }],
       [/^kubectl .* apply /, {}],
       [/^kubectl .* get deployments,statefulsets,daemonsets,jobs,pods/, { stdout: workloadList(box, stack, true) }],
     ]);
@@ -280,6 +281,8 @@ describe('kind runtime up (recorded shell)', () => {
       `${kl} delete -n mop-system job/buckets --ignore-not-found`,
       `${kl} get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
       `${kl} get clusterroles,clusterrolebindings -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o json`,
+      // The namespaces of components with one of their own (OBI's), to prune them too.
+      `${kl} get namespaces -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o name`,
       `${kl} apply --server-side --force-conflicts --field-manager=mop-sandbox -f $STATE/kind/lab/manifests`,
       `${kl} get deployments,statefulsets,daemonsets,jobs,pods -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
     ]);
@@ -301,6 +304,7 @@ describe('kind runtime up (recorded shell)', () => {
       [`${K} delete -n mop-system job/buckets --ignore-not-found`, {}],
       [`${K} get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies`, { stdout: '{"items":[]}' }],
       [`${K} get clusterroles,clusterrolebindings`, { stdout: '{"items":[]}' }],
+      [`${K} get namespaces -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system`, { stdout: '' }],
       [`${K} apply`, {}],
       [GET_ALL, { stdout: workloadList(box, stack, true) }],
     );
@@ -318,6 +322,7 @@ describe('kind runtime up (recorded shell)', () => {
       `${K} delete -n mop-system job/buckets --ignore-not-found`,
       `${K} get deployments,statefulsets,daemonsets,jobs,services,configmaps,serviceaccounts,roles,rolebindings,networkpolicies -n mop-system -l app.kubernetes.io/part-of=mop-sandbox -o json`,
       `${K} get clusterroles,clusterrolebindings -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o json`,
+      `${K} get namespaces -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o name`,
       `${K} apply --server-side --force-conflicts --field-manager=mop-sandbox -f ${DIR}/manifests`,
       GET_ALL,
     ]);
@@ -547,6 +552,51 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     expect(by.tempo.url).toBeUndefined();
     expect(by.alloy).toMatchObject({ state: 'running', health: 'healthy', detail: '2/2 ready', url: 'http://127.0.0.1:12345/' });
     expect(by.grafana).toMatchObject({ state: 'missing', health: 'none' });
+  });
+
+  it("OBI's own namespace: status and the readiness wait read both namespaces, `logs obi` reads OBI's", async () => {
+    const stack = buildStack({ demo: false, obi: true });
+    const main = stack.components.filter((c) => c.name !== 'obi').map((c) => readyPod(`${c.name}-0`, c.name));
+    const obiPod = readyPod('obi-x', 'obi');
+    const list = (pods: Pod[]) => JSON.stringify({ items: pods.map((p) => ({ kind: 'Pod', ...p })) });
+    const box = await setup(stack, [
+      ['kind get clusters', { stdout: 'mop-sandbox\n' }],
+      ['kind export kubeconfig', {}],
+      [`${K} get pods -n mop-system -o json`, { stdout: list(main) }],
+      [`${K} get pods -n mop-system-obi -o json`, { stdout: list([obiPod]) }],
+    ]);
+    const rows = await box.rt.status(stack);
+    expect(box.sh.calls).toContain(`${K} get pods -n mop-system-obi -o json`);
+    expect(rows.find((r) => r.name === 'obi')).toMatchObject({ state: 'running', health: 'healthy' });
+
+    // The wait: one snapshot per namespace, OBI's DaemonSet found in its own.
+    const objects = kubernetesObjects(stack, { sources: box.sources });
+    const inNs = (ns: string) => (o: KubeObject) => o.metadata?.namespace === ns;
+    const all = JSON.parse(workloadList(box, stack, true)).items as KubeObject[];
+    const w = await setup(stack);
+    w.sh.rules.push(
+      ['kind get clusters', { stdout: '', stderr: 'No kind clusters found.\n' }],
+      ['kind create cluster', {}],
+      ...nodeRules(stack, w),
+      [`${K} apply`, {}],
+      [GET_ALL, { stdout: JSON.stringify({ items: all.filter(inNs('mop-system')) }) }],
+      [`${K} get deployments,statefulsets,daemonsets,jobs,pods -n mop-system-obi -l app.kubernetes.io/part-of=mop-sandbox -o json`, { stdout: JSON.stringify({ items: all.filter(inNs('mop-system-obi')) }) }],
+    );
+    const times = await w.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out: capturedOutput().out });
+    expect(Object.keys(times)).toContain('obi');
+    expect(objects.filter(inNs('mop-system-obi')).map((o) => o.kind).sort()).toEqual(['DaemonSet', 'NetworkPolicy', 'Service', 'ServiceAccount']);
+
+    // logs obi: in OBI's namespace, found by its label.
+    const l = await setup(stack, [
+      ['kind get clusters', { stdout: 'mop-sandbox\n' }],
+      ['kind export kubeconfig', {}],
+      [`${K} get namespaces -l app.kubernetes.io/part-of=mop-sandbox -o name`, { stdout: 'namespace/mop-system\nnamespace/mop-system-obi\n' }],
+      [`${K} get namespaces -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system -o name`, { stdout: 'namespace/mop-system-obi\n' }],
+      [`${K} logs -n mop-system-obi`, { stdout: '[pod/obi-x/obi] instrumenting\n' }],
+    ]);
+    const lines: string[] = [];
+    await l.rt.logs('obi', { tail: 10, follow: false, write: (x: string) => lines.push(x), signal: new AbortController().signal });
+    expect(lines).toEqual(['instrumenting']);
   });
 
   it('exists: the cluster, and workloads of ours in it (a namespace kept by down holds only data)', async () => {
@@ -798,17 +848,17 @@ describe('kind preflight on a small or cgroup v1 engine (recorded shell, `docker
     return { cpu: cpu + KIND_CONTROL_PLANE.cpuMilli, mem: mem + KIND_CONTROL_PLANE.memoryBytes };
   }
 
-  it('2 CPUs / 4 GiB: the default profile does not fit (it needs 2.06 CPUs with the control plane); the error names the dev profile and Colima\'s fix', async () => {
+  it('2 CPUs / 4 GiB: the default profile does not fit (it needs 2.07 CPUs with the control plane); the error names the dev profile and Colima\'s fix', async () => {
     const stack = buildStack();
     const box = await setup(stack, versions, { docker: fakeDocker(0, colima), platform: 'darwin' });
     const checks = await box.rt.preflight(stack);
     const cpu = checks.find((c) => c.id === 'cpu')!;
     const mem = checks.find((c) => c.id === 'memory')!;
     const want = expectedRequests('default', stack);
-    expect(want.cpu).toBe(2060);
+    expect(want.cpu).toBe(2070);
     expect(cpu).toMatchObject({ ok: false, severity: 'error' });
     expect(cpu.detail).toBe(
-      "the engine has 2 CPUs; the cluster requests 2.06 CPUs (the default profile's pods 1.11 CPUs / 2.4 GiB + kind's control plane 0.95 CPUs / 0.3 GiB), so some pods would never be scheduled",
+      "the engine has 2 CPUs; the cluster requests 2.07 CPUs (the default profile's pods 1.12 CPUs / 2.5 GiB + kind's control plane 0.95 CPUs / 0.3 GiB), so some pods would never be scheduled",
     );
     expect(cpu.fix).toBe('use `--profile dev` (it fits this engine), or restart Colima bigger: `colima stop && colima start --cpu 4 --memory 8`');
     // Memory fits: 2.7 GiB requested (alloy counted twice) of the 3.8 GiB a 4 GiB VM reports.
@@ -822,16 +872,16 @@ describe('kind preflight on a small or cgroup v1 engine (recorded shell, `docker
     const dev = buildStack({ profile: 'dev' });
     const box = await setup(dev, versions, { docker: fakeDocker(0, colima), platform: 'darwin' });
     const checks = await box.rt.preflight(dev);
-    expect(expectedRequests('dev', dev).cpu).toBe(1510);
-    expect(checks.find((c) => c.id === 'cpu')).toMatchObject({ ok: true, detail: '2 CPUs available, 1.51 CPUs requested (control plane included)' });
+    expect(expectedRequests('dev', dev).cpu).toBe(1520);
+    expect(checks.find((c) => c.id === 'cpu')).toMatchObject({ ok: true, detail: '2 CPUs available, 1.52 CPUs requested (control plane included)' });
     expect(preflightError(checks)).toBeUndefined();
 
     const prod = buildStack({ profile: 'prod', s3Endpoint: 's3.example.com:443' });
     const p = await setup(prod, versions, { docker: fakeDocker(0, colima), platform: 'darwin' });
     const cpu = (await p.rt.preflight(prod)).find((c) => c.id === 'cpu')!;
     // alloy ×3, mimir ×3, loki ×3: counted per replica.
-    expect(expectedRequests('prod', prod).cpu).toBe(4560);
-    expect(cpu.detail).toContain('the cluster requests 4.56 CPUs');
+    expect(expectedRequests('prod', prod).cpu).toBe(4570);
+    expect(cpu.detail).toContain('the cluster requests 4.57 CPUs');
     expect(cpu.fix).toContain('--profile dev');
   });
 
@@ -1000,17 +1050,20 @@ describe('kind up: images, rollout, prune, profile switch (recorded shell)', () 
     const box = await setup(stack);
     mkdirSync(box.dir, { recursive: true });
     writeFileSync(join(box.dir, 'cluster.json'), JSON.stringify({ cluster: 'mop-sandbox', createdAt: 'x', portMappings: configMappings(kindClusterConfig(before)) }));
-    const live = (kinds: string[]) =>
-      JSON.stringify({ items: kubernetesObjects(before, { sources: box.sources }).filter((o) => kinds.includes(o.kind!)) });
+    const live = (kinds: string[], ns?: string) =>
+      JSON.stringify({ items: kubernetesObjects(before, { sources: box.sources }).filter((o) => kinds.includes(o.kind!) && (!ns || o.metadata?.namespace === ns)) });
     box.sh.rules.push(
       ['kind get clusters', { stdout: 'mop-sandbox\n' }],
       ['kind export kubeconfig', {}],
       [`${K} get statefulsets,persistentvolumeclaims`, { stdout: live(['StatefulSet', 'PersistentVolumeClaim']) }],
       ...nodeRules(stack, box),
       [`${K} delete -n mop-system job/buckets`, {}],
-      [`${K} get ${DOWN_NAMESPACED.join(',')}`, { stdout: live(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'ConfigMap', 'ServiceAccount']) }],
+      [`${K} get ${DOWN_NAMESPACED.join(',')} -n mop-system`, { stdout: live(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'ConfigMap', 'ServiceAccount'], 'mop-system') }],
       [`${K} get ${DOWN_CLUSTER_SCOPED.join(',')}`, { stdout: live(['ClusterRole', 'ClusterRoleBinding']) }],
       [`${K} delete -n mop-system`, {}],
+      // OBI had a namespace of its own; with OBI off it goes whole (it holds no data).
+      [`${K} get namespaces -l app.kubernetes.io/part-of=mop-sandbox,mop-sandbox/namespace=mop-system`, { stdout: 'namespace/mop-system-obi\n' }],
+      [`${K} delete namespace mop-system-obi --ignore-not-found --wait=false`, {}],
       [`${K} apply`, {}],
       [GET_ALL, { stdout: workloadList(box, stack, true) }],
     );
@@ -1018,12 +1071,17 @@ describe('kind up: images, rollout, prune, profile switch (recorded shell)', () 
     await box.rt.up(stack, { credentials: creds, signal: new AbortController().signal, out });
     const prune = box.sh.calls.find((c) => c.startsWith(`${K} delete -n mop-system `) && !c.includes('job/buckets'))!;
     const deleted = prune.split(' ').filter((w) => w.includes('/') && !w.startsWith('$'));
-    // Exactly the objects of the components that left (demo, obi), of the kinds `down` removes too.
+    // Exactly the objects of the components that left (demo, obi), of the kinds `down` removes too; OBI's namespaced
+    // objects go with its namespace.
     const prunable = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'Service', 'ConfigMap', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'];
     const gone = kubernetesObjects(before, { sources: box.sources }).filter(
-      (o) => prunable.includes(o.kind!) && ['demo', 'obi'].includes(o.metadata?.labels?.['app.kubernetes.io/name'] ?? ''),
+      (o) =>
+        prunable.includes(o.kind!) &&
+        ['demo', 'obi'].includes(o.metadata?.labels?.['app.kubernetes.io/name'] ?? '') &&
+        (o.metadata?.namespace ?? 'mop-system') === 'mop-system',
     );
-    expect(gone.length).toBeGreaterThanOrEqual(6);
+    expect(gone.length).toBeGreaterThanOrEqual(4);
+    expect(box.sh.calls).toContain(`${K} delete namespace mop-system-obi --ignore-not-found --wait=false`);
     expect(deleted.sort()).toEqual(gone.map((o) => `${o.kind!.toLowerCase()}/${o.metadata!.name}`).sort());
     expect(deleted.some((d) => d.startsWith('persistentvolumeclaim/') || d.startsWith('secret/') || d.startsWith('namespace/'))).toBe(false);
     expect(box.sh.calls.indexOf(prune)).toBeLessThan(box.sh.calls.findIndex((c) => c.startsWith(`${K} apply`)));

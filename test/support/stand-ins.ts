@@ -6,7 +6,7 @@
  * A stand-in ignores its arguments, prints a few log lines, appends a line to `standin-starts` in the component's
  * data directory (so tests can see data survive `down`/`up`), waits STANDIN_READY_DELAY seconds, then serves the
  * model's readiness path on every container port of the component with busybox httpd. It also provides what the
- * model's health checks and the bucket job call: `/tempo -health`, `/usr/bin/loki -health`, `bash -c ...` (Alloy),
+ * model's health checks and the bucket job call: `node` (the gateway's entrypoint), `/tempo -health`, `/usr/bin/loki -health`, `bash -c ...` (Alloy),
  * `wget` (Grafana), `mc alias set` / `mc mb` / `mc admin ...` (the bucket job) and `stat` / `chown` (the ownership step), and the
  * Grafana image's `/run.sh`, which Grafana's start script runs.
  *
@@ -171,6 +171,9 @@ function rootfsFiles(stack: Stack): { files: Record<string, { content: string; m
     // starts without the Drilldown apps, as it would offline).
     'run.sh': { content: '#!/bin/sh\nexec /standin "$@"\n', mode: 0o755 },
     ...alloyApiFiles(),
+    // The gateway's entrypoint (`node /etc/mop/gateway/gateway.mjs`): the stand-in serves the readiness paths on the
+    // gateway's ports in place of the backends it fronts (test/engine/gateway.test.ts runs the real gateway).
+    'bin/node': { content: '#!/bin/sh\nexec /standin "$@"\n', mode: 0o755 },
   };
   for (const c of stack.components) if (c.readiness) files[`www/ready${c.readiness.path}`] = { content: 'ok\n', mode: 0o644 };
   files['www/empty/.keep'] = { content: '', mode: 0o644 };

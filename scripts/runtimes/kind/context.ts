@@ -17,6 +17,7 @@ import { packageRoot as defaultPackageRoot } from '../../lib/paths.js';
 import { stateDir } from '../../lib/state.js';
 import { defaultSources, type SourceDirs } from '../../render/common.js';
 import type { RuntimeDeps } from '../runtime.js';
+import { NAMESPACE_LABEL } from '../../stack/model.js';
 import { PART_OF_LABEL, type KubeList } from './kube-state.js';
 
 export const DEFAULT_CLUSTER = 'mop-sandbox';
@@ -239,6 +240,37 @@ export async function writeRecord(cx: KindContext, r: KindRecord): Promise<void>
 }
 
 /** Our namespaces (labelled by the renderer) that exist in the cluster. */
+/**
+ * The namespaces a component of the stack in `ns` has of its own (OBI's), as they exist in the cluster: labelled
+ * with `ns` by the renderer. Found in the cluster rather than the render, so a component turned off is still seen.
+ */
+export async function ownedNamespaces(cx: KindContext, ns: string, signal?: AbortSignal): Promise<string[]> {
+  const r = await kubectl(cx, ['get', 'namespaces', '-l', `${PART_OF_LABEL},${NAMESPACE_LABEL}=${ns}`, '-o', 'name'], { allowFail: true, signal });
+  if (r.exitCode !== 0) return [];
+  return r.stdout.split('\n').map((s) => s.trim().replace(/^namespace\//, '')).filter((n) => n !== '' && n !== ns);
+}
+
+/** `kubectl get <what> -n <ns> <extra> -o json` in each namespace, the items merged; the first failure instead, if any. */
+export async function getInEach(
+  cx: KindContext,
+  namespaces: string[],
+  what: string,
+  extra: string[] = [],
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ list?: KubeList; failed?: RunResult }> {
+  const items: NonNullable<KubeList['items']> = [];
+  for (const ns of namespaces) {
+    const r = await kubectl(cx, ['get', what, '-n', ns, ...extra, '-o', 'json'], { allowFail: true, signal: opts.signal });
+    if (r.exitCode !== 0) return { failed: r };
+    try {
+      items.push(...((JSON.parse(r.stdout) as KubeList).items ?? []));
+    } catch {
+      return { failed: { ...r, exitCode: r.exitCode || 1, stderr: `kubectl printed no JSON list: ${r.stdout.slice(0, 80)}` } };
+    }
+  }
+  return { list: { items } };
+}
+
 export async function ourNamespaces(cx: KindContext): Promise<string[]> {
   const r = await kubectl(cx, ['get', 'namespaces', '-l', PART_OF_LABEL, '-o', 'name'], { allowFail: true });
   if (r.exitCode !== 0) return [];

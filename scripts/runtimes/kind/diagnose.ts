@@ -5,7 +5,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ExitCode, UserError } from '../../lib/errors.js';
 import { stderrTail } from '../../lib/exec.js';
-import type { ComponentName, Stack } from '../../stack/model.js';
+import { type ComponentName, kubernetesNamespace, kubernetesNamespaces, type Stack } from '../../stack/model.js';
 import { NotReady } from '../readiness.js';
 import { kind, type KindContext, kubectl, kubectlHint } from './context.js';
 import { loadHint } from './images.js';
@@ -17,11 +17,15 @@ export const CLEANUP_TIMEOUT_MS = 120_000;
 
 /** The component(s) at fault, their pod's problem, the last 50 log lines, and the next thing to try. */
 export async function notReadyError(cx: KindContext, e: NotReady, stack: Stack, timeoutMs: number): Promise<UserError> {
-  const ns = stack.profile.namespace;
+  const nsOf = (name: ComponentName) => {
+    const c = stack.components.find((x) => x.name === name);
+    return c ? kubernetesNamespace(stack, c) : stack.profile.namespace;
+  };
   const culprits = e.components.slice(0, 3);
   const details: string[] = [];
   let first: { component: ComponentName; problem?: PodProblem } | undefined;
   for (const name of culprits) {
+    const ns = nsOf(name);
     const r = await kubectl(cx, ['get', 'pods', '-n', ns, '-l', `${NAME_LABEL}=${name}`, '-o', 'json'], { allowFail: true });
     let pods: Pod[] = [];
     try {
@@ -61,9 +65,8 @@ export async function notReadyError(cx: KindContext, e: NotReady, stack: Stack, 
 }
 
 export function nextStep(cx: KindContext, stack: Stack, name: ComponentName, problem: PodProblem | undefined): string {
-  const ns = stack.profile.namespace;
-  const kc = kubectlHint(cx, ns);
   const c = stack.components.find((x) => x.name === name);
+  const kc = kubectlHint(cx, c ? kubernetesNamespace(stack, c) : stack.profile.namespace);
   if (!problem) return `see why no pod was created: \`${kc} describe ${c?.workload.toLowerCase() ?? 'deployment'}/${name}\``;
   const describe = `\`${kc} describe pod ${problem.pod}\` shows the events`;
   const image = c?.image ?? problem.image ?? '<image>';
@@ -83,14 +86,14 @@ export function nextStep(cx: KindContext, stack: Stack, name: ComponentName, pro
 }
 
 /** After Ctrl-C: remove what this `up` started (cluster creation half done, or the workloads), keep the data. */
-export async function interrupted(cx: KindContext, stage: string, ns: string): Promise<UserError> {
+export async function interrupted(cx: KindContext, stage: string, stack: Stack): Promise<UserError> {
   let why: string;
   try {
     if (stage === 'create') {
       await kind(cx, ['delete', 'cluster', '--name', cx.project, '--kubeconfig', cx.paths.kubeconfig], { allowFail: true, timeoutMs: CLEANUP_TIMEOUT_MS });
       why = `the half-created kind cluster ${cx.project} was deleted`;
     } else if (stage === 'apply' || stage === 'wait') {
-      await deleteWorkloads(cx, [ns], { wait: false, timeoutMs: CLEANUP_TIMEOUT_MS, onlyTheirClusterObjects: true });
+      await deleteWorkloads(cx, kubernetesNamespaces(stack), { wait: false, timeoutMs: CLEANUP_TIMEOUT_MS, onlyTheirClusterObjects: true });
       why = `the workloads were removed; the kind cluster ${cx.project} and the data volumes were kept`;
     } else {
       why = stage === 'render' ? 'nothing was created' : `nothing was started; the kind cluster ${cx.project} was kept`;

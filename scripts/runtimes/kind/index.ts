@@ -80,7 +80,7 @@ async function up(cx: KindContext, stack: Stack, ctx: UpContext): Promise<ReadyT
     stage = 'wait';
     return await waitReady(cx, stack, objects, ctx, startedAt);
   } catch (e) {
-    if (signal.aborted) throw await interrupted(cx, stage, ns);
+    if (signal.aborted) throw await interrupted(cx, stage, stack);
     throw e;
   }
 }

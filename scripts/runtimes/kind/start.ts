@@ -11,7 +11,7 @@ import type { KubeObject } from '../../render/kubernetes.js';
 import { type ComponentName, NAMESPACE_LABEL, type Stack } from '../../stack/model.js';
 import { checkDocker } from '../preflight.js';
 import { staleObjects, storageConflicts } from './cluster-diff.js';
-import { explain, kind, type KindContext, kubectl, kubectlHint, parseList, readRecord, run, writeRecord } from './context.js';
+import { explain, kind, type KindContext, kubectl, kubectlHint, ownedNamespaces, parseList, readRecord, run, writeRecord } from './context.js';
 import { NAME_LABEL, PART_OF_LABEL, type WorkloadKind, workloadKinds } from './kube-state.js';
 import { kubectlVersion } from './preflight.js';
 import { DOWN_CLUSTER_SCOPED, DOWN_NAMESPACED } from './teardown.js';
@@ -197,11 +197,29 @@ export async function pruneStale(cx: KindContext, ns: string, objects: KubeObjec
     const r = await kubectl(cx, ['get', ...args, '-o', 'json'], { allowFail: true, signal });
     return r.exitCode === 0 ? parseList(r.stdout) : {};
   };
+  const inNamespace = (n: string) => objects.filter((o) => o.kind === 'Namespace' || (o.metadata?.namespace ?? ns) === n);
   const stale = [
-    ...staleObjects(await get([DOWN_NAMESPACED.join(','), '-n', ns, '-l', PART_OF_LABEL]), objects),
+    ...staleObjects(await get([DOWN_NAMESPACED.join(','), '-n', ns, '-l', PART_OF_LABEL]), inNamespace(ns)),
     ...staleObjects(await get([DOWN_CLUSTER_SCOPED.join(','), '-l', `${PART_OF_LABEL},${NAMESPACE_LABEL}=${ns}`]), objects),
   ];
-  if (!stale.length) return;
-  await kubectl(cx, ['delete', '-n', ns, ...stale, '--ignore-not-found', '--wait=false'], { signal });
-  out.info(`removed what is no longer part of the stack: ${stale.join(', ')}`);
+  const removed: string[] = [];
+  if (stale.length) {
+    await kubectl(cx, ['delete', '-n', ns, ...stale, '--ignore-not-found', '--wait=false'], { signal });
+    removed.push(...stale);
+  }
+  // A component's own namespace (OBI's): pruned like the stack's while the component is on, deleted whole (it holds
+  // no data) once it is off, so no privileged pod outlives its setting.
+  const rendered = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata?.name));
+  for (const owned of await ownedNamespaces(cx, ns, signal)) {
+    if (!rendered.has(owned)) {
+      await kubectl(cx, ['delete', 'namespace', owned, '--ignore-not-found', '--wait=false'], { signal });
+      removed.push(`namespace/${owned}`);
+      continue;
+    }
+    const theirs = staleObjects(await get([DOWN_NAMESPACED.join(','), '-n', owned, '-l', PART_OF_LABEL]), inNamespace(owned));
+    if (!theirs.length) continue;
+    await kubectl(cx, ['delete', '-n', owned, ...theirs, '--ignore-not-found', '--wait=false'], { signal });
+    removed.push(...theirs.map((x) => `${x} (${owned})`));
+  }
+  if (removed.length) out.info(`removed what is no longer part of the stack: ${removed.join(', ')}`);
 }

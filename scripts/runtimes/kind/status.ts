@@ -1,9 +1,10 @@
 /** Whether the stack exists on the kind cluster, and each component's row for `status`. */
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { Stack } from '../../stack/model.js';
+import { kubernetesNamespaces, type Stack } from '../../stack/model.js';
 import { uiUrl } from '../../stack/urls.js';
 import type { ComponentStatus } from '../runtime.js';
-import { clusterExists, ensureKubeconfig, explain, type KindContext, kubectl } from './context.js';
+import { CommandFailed } from '../../lib/exec.js';
+import { clusterExists, ensureKubeconfig, explain, getInEach, type KindContext, kubectl } from './context.js';
 import { componentState, itemsOfKind, type KubeList, PART_OF_LABEL, podsOf } from './kube-state.js';
 
 /**
@@ -20,10 +21,12 @@ export async function exists(cx: KindContext): Promise<boolean> {
 export async function status(cx: KindContext, stack: Stack): Promise<ComponentStatus[]> {
   if (!(await clusterExists(cx, true))) return [];
   await ensureKubeconfig(cx);
-  const ns = stack.profile.namespace;
   let list: KubeList;
   try {
-    list = JSON.parse((await kubectl(cx, ['get', 'pods', '-n', ns, '-o', 'json'])).stdout) as KubeList;
+    // Every namespace of the stack (OBI has one of its own).
+    const got = await getInEach(cx, kubernetesNamespaces(stack), 'pods');
+    if (!got.list) throw new CommandFailed('kubectl get pods', got.failed?.exitCode ?? 1, got.failed?.stderr ?? '', got.failed?.stdout ?? '');
+    list = got.list;
   } catch (e) {
     throw explain(
       e,

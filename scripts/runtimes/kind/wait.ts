@@ -4,10 +4,10 @@
  */
 import { stderrTail } from '../../lib/exec.js';
 import type { KubeObject } from '../../render/kubernetes.js';
-import type { ComponentName, Stack } from '../../stack/model.js';
+import { type ComponentName, kubernetesNamespaces, type Stack } from '../../stack/model.js';
 import { NotReady, type Observation, waitForReady } from '../readiness.js';
 import type { ReadyTimes, UpContext } from '../runtime.js';
-import { type KindContext, kubectl } from './context.js';
+import { getInEach, type KindContext } from './context.js';
 import { notReadyError } from './diagnose.js';
 import { describeProblem, isPodStarted, itemsOfKind, type KubeList, PART_OF_LABEL, podsOf, rolloutStatus, worstProblem } from './kube-state.js';
 import { type WorkloadRef, workloadsOf } from './start.js';
@@ -16,7 +16,8 @@ export const DEFAULT_READY_TIMEOUT_MS = 180_000;
 
 /** One snapshot per tick of every workload and pod of ours, judged like `kubectl rollout status`. */
 export async function waitReady(cx: KindContext, stack: Stack, objects: KubeObject[], ctx: UpContext, startedAt: number): Promise<ReadyTimes> {
-  const ns = stack.profile.namespace;
+  // OBI has a namespace of its own: every namespace of the stack, one snapshot.
+  const namespaces = kubernetesNamespaces(stack);
   const workloads = workloadsOf(objects);
   const names = [...new Set(workloads.map((w) => w.component))];
   const timeoutMs = ctx.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
@@ -24,19 +25,10 @@ export async function waitReady(cx: KindContext, stack: Stack, objects: KubeObje
   const done = new Set<ComponentName>();
   const observe = async (pending: ComponentName[]): Promise<Map<ComponentName, Observation>> => {
     const result = new Map<ComponentName, Observation>();
-    const r = await kubectl(cx, ['get', 'deployments,statefulsets,daemonsets,jobs,pods', '-n', ns, '-l', PART_OF_LABEL, '-o', 'json'], {
-      allowFail: true,
-      signal: ctx.signal,
-    });
-    let list: KubeList | undefined;
-    try {
-      list = r.exitCode === 0 ? (JSON.parse(r.stdout) as KubeList) : undefined;
-    } catch {
-      list = undefined;
-    }
+    const { list, failed } = await getInEach(cx, namespaces, 'deployments,statefulsets,daemonsets,jobs,pods', ['-l', PART_OF_LABEL], { signal: ctx.signal });
     for (const name of pending) {
       if (!list) {
-        result.set(name, { kind: 'waiting', detail: `the API server did not answer (${stderrTail(r.stderr, 1) || `exit ${r.exitCode}`})` });
+        result.set(name, { kind: 'waiting', detail: `the API server did not answer (${stderrTail(failed?.stderr ?? '', 1) || `exit ${failed?.exitCode}`})` });
         continue;
       }
       result.set(name, observeComponent(list, workloads.filter((w) => w.component === name)));
