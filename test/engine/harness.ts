@@ -13,8 +13,10 @@ import { unusedPort } from '../support/host-ports.js';
 import { buildStack, type ComponentName } from '../../scripts/stack/model.js';
 import { portSetting } from '../../scripts/runtimes/preflight.js';
 import { imageEnv, standInImages, type StandInBehavior } from '../support/stand-ins.js';
+import { nodeStandIn, nodeStandInUnavailable } from '../support/node-stand-in.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
+const DEMO_LOCK = join(repoRoot, 'demo-app', 'package-lock.json');
 export const docker = new Dockerode({ socketPath: (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '') });
 
 export interface RunResult {
@@ -85,6 +87,10 @@ export async function createSandbox(
   const project = `mopt-${name}-${Math.random().toString(36).slice(2, 7)}`;
   const stateDir = mkdtempSync(join(tmpdir(), `${project}-`));
   const images = standInImages(behaviours, undefined, engine?.host);
+  // The real gateway (on a stand-in of the Node image) forwards each probe to the backend stand-in behind it, so a
+  // backend that is slow, never ready or gone looks so through its published port, as it would for real. A private
+  // engine (or a machine without the Node stand-in) gets the busybox stand-in, which answers every readiness path.
+  if (!engine && !nodeStandInUnavailable(DEMO_LOCK)) images.gateway = nodeStandIn(DEMO_LOCK);
   const docker = engine?.docker ?? sharedDocker;
   const stack = buildStack({ demo: true });
   const hostPorts: Record<string, number> = {};

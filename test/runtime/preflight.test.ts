@@ -190,7 +190,7 @@ describe('preflight: memory, configs, and the combined error', () => {
   it('compares the engine memory with the profile requests', () => {
     const stack = buildStack({});
     const { requests, limits } = memoryNeeds(stack);
-    expect(requests).toBe(parseBytes('2208Mi'));
+    expect(requests).toBe(parseBytes('2256Mi'));
     expect(checkMemory(stack, { memTotal: 16 * 1024 ** 3, product: 'dockerd' })).toMatchObject({ ok: true });
     const low = checkMemory(stack, { memTotal: 2 * 1024 ** 3, product: 'Docker Desktop' });
     expect(low).toMatchObject({ ok: false, severity: 'error', detail: 'the engine has 2.0 GiB, the default profile needs at least 2.2 GiB (its requests)' });
