@@ -14,7 +14,7 @@ import net from 'node:net';
 
 /**
  * @typedef {{ name: string, listen: number, hostPort: number, upstream: { host: string, port: number },
- *   origins: string[], deny: string[], denyWrites: string[] }} Route
+ *   origins: string[], deny: string[], denyWrites: string[], errorHeader: string }} Route
  */
 
 /** "127.0.0.1:3100" -> ["127.0.0.1", "3100"], "[::1]:3100" -> ["::1", "3100"], "localhost" -> ["localhost", ""]. */
@@ -71,9 +71,9 @@ export function refusal(req, route) {
   return undefined;
 }
 
-function refuse(res, why) {
+function refuse(res, why, extra = {}) {
   const body = JSON.stringify({ error: why.error });
-  res.writeHead(why.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(why.status, { ...extra, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
 
@@ -96,7 +96,8 @@ export function startGateway(routes, { host = '0.0.0.0', log = console } = {}) {
       );
       upstream.on('error', (e) => {
         if (res.headersSent) return res.destroy();
-        refuse(res, { status: 502, error: `${route.name} does not answer at ${route.upstream.host}:${route.upstream.port} (${e.code ?? e.message})` });
+        // The code in a header too: a readiness probe reports it as it would on the backend's own port.
+        refuse(res, { status: 502, error: `${route.name} does not answer at ${route.upstream.host}:${route.upstream.port} (${e.code ?? e.message})` }, { [route.errorHeader]: e.code ?? 'error' });
       });
       res.on('close', () => upstream.destroy());
       req.pipe(upstream);

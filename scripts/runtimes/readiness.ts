@@ -4,6 +4,7 @@
  * stops when the deadline passes. Runtime-neutral: the runtime supplies `observe`.
  */
 import type { ComponentName } from '../stack/model.js';
+import { GATEWAY_UPSTREAM_ERROR } from '../stack/gateway.js';
 import type { ReadyTimes } from './runtime.js';
 import { sleep } from '../lib/sleep.js';
 
@@ -87,16 +88,24 @@ export async function waitForReady(opts: WaitOptions): Promise<ReadyTimes> {
 }
 
 /** Probes an HTTP readiness endpoint: the status code, or an error string ("connection refused"). */
+/** A connection error code as a probe reports it. */
+function connectError(code: string): string {
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
+  return code;
+}
+
 export async function httpProbe(url: string, timeoutMs = 2000): Promise<{ status?: number; error?: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     await res.body?.cancel().catch(() => undefined);
+    // Through the gateway (a fronted port): its 502 names why the backend behind it did not answer.
+    const behind = res.status === 502 ? res.headers.get(GATEWAY_UPSTREAM_ERROR) : null;
+    if (behind) return { error: connectError(behind) };
     return { status: res.status };
   } catch (e) {
     const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
-    if (cause?.code === 'ECONNREFUSED') return { error: 'connection refused' };
-    if (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET') return { error: 'connection reset' };
     if ((e as Error).name === 'TimeoutError') return { error: 'no answer within 2s' };
-    return { error: cause?.code ?? (e as Error).message };
+    return { error: cause?.code ? connectError(cause.code) : (e as Error).message };
   }
 }

@@ -76,6 +76,12 @@ export const destructivePaths: Partial<Record<ComponentName, PathRules>> = {
   },
 };
 
+/**
+ * The header of the gateway's 502 that names why the backend did not answer (ECONNREFUSED, ENOTFOUND, ...), so a
+ * readiness probe through the gateway reads "connection refused" as it would on the backend's own port.
+ */
+export const GATEWAY_UPSTREAM_ERROR = 'x-mop-gateway-upstream-error';
+
 export interface GatewayRoute extends PathRules {
   /** "loki http": what the route fronts, for messages. */
   name: string;
@@ -86,6 +92,8 @@ export interface GatewayRoute extends PathRules {
   upstream: { host: string; port: number };
   /** Origins that may call: the port's own pages and the stack's Grafana, by every loopback name. */
   origins: string[];
+  /** GATEWAY_UPSTREAM_ERROR, handed to the script (one source). */
+  errorHeader: string;
 }
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
@@ -107,6 +115,7 @@ export function gatewayRoutes(published: PublishedPort[]): GatewayRoute[] {
       hostPort: p.hostPort,
       upstream: { host: p.component, port: p.containerPort },
       origins: [...originsOf(p), ...(grafana ? originsOf(grafana) : [])],
+      errorHeader: GATEWAY_UPSTREAM_ERROR,
       deny: destructivePaths[p.component]?.deny ?? [],
       denyWrites: destructivePaths[p.component]?.denyWrites ?? [],
     }));

@@ -250,6 +250,10 @@ describe('gateway (real process, routes from the stack model)', () => {
     const a = await call(port('tempo http'), 'GET', '/ready');
     expect(a.status).toBe(502);
     expect(JSON.parse(a.text).error).toMatch(/tempo http does not answer/);
+    // Why, in a header too, so a readiness probe through the gateway says what it would on the backend's port.
+    expect(a.headers['x-mop-gateway-upstream-error']).toBe('ECONNREFUSED');
+    const { httpProbe } = await import('../../scripts/runtimes/readiness.js');
+    expect(await httpProbe(`http://127.0.0.1:${port('tempo http')}/ready`)).toEqual({ error: 'connection refused' });
     expect((await call(port('loki http'), 'GET', '/ready')).status).toBe(200);
     expect(gateway.exitCode).toBeNull();
   });
