@@ -87,10 +87,10 @@ export async function createSandbox(
   const project = `mopt-${name}-${Math.random().toString(36).slice(2, 7)}`;
   const stateDir = mkdtempSync(join(tmpdir(), `${project}-`));
   const images = standInImages(behaviours, undefined, engine?.host);
-  // The real gateway (on a stand-in of the Node image) forwards each probe to the backend stand-in behind it, so a
-  // backend that is slow, never ready or gone looks so through its published port, as it would for real. A private
-  // engine (or a machine without the Node stand-in) gets the busybox stand-in, which answers every readiness path.
-  if (!engine && !nodeStandInUnavailable(DEMO_LOCK)) images.gateway = nodeStandIn(DEMO_LOCK);
+  // The real gateway (on a stand-in of the Node image) forwards each request to the backend stand-in behind it, so a
+  // backend that is slow, never ready or gone looks so through its published port, as it would for real. A machine
+  // without the Node stand-in gets the busybox one, which answers every readiness path itself.
+  if (!nodeStandInUnavailable(DEMO_LOCK)) images.gateway = nodeStandIn(DEMO_LOCK, engine?.host);
   const docker = engine?.docker ?? sharedDocker;
   const stack = buildStack({ demo: true });
   const hostPorts: Record<string, number> = {};

@@ -15,7 +15,7 @@ import { BUSYBOX } from './stand-ins.js';
 
 export const NODE_STANDIN_REPO = 'mop-standin-node';
 
-const run = (file: string, args: string[]) => execFileSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString();
+const run = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env) => execFileSync(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString();
 
 /** cacache's content path for an SRI integrity ("sha512-<base64>"). */
 export function cacheContentPath(cacheDir: string, integrity: string): string {
@@ -67,7 +67,8 @@ export function nodeStandInUnavailable(lockPath: string): string | undefined {
 }
 
 /** Builds (or reuses) the stand-in Node image for `lockPath`'s dependencies; returns its reference. */
-export function nodeStandIn(lockPath: string): string {
+export function nodeStandIn(lockPath: string, /** Another engine (DOCKER_HOST form), e.g. a test's private dockerd. */ dockerHost?: string): string {
+  const engineEnv = dockerHost ? { ...process.env, DOCKER_HOST: dockerHost } : process.env;
   const cache = run('npm', ['config', 'get', 'cache']).trim();
   const node = realpathSync(process.execPath);
   const npmDir = dirname(dirname(realpathSync(run('sh', ['-c', 'command -v npm']).trim())));
@@ -86,7 +87,7 @@ export function nodeStandIn(lockPath: string): string {
     .slice(0, 12);
   const ref = `${NODE_STANDIN_REPO}:${tag}`;
   try {
-    run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref]);
+    run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], engineEnv);
     return ref;
   } catch {
     /* not built yet */
@@ -119,10 +120,10 @@ export function nodeStandIn(lockPath: string): string {
     const env = { PATH: '/usr/local/bin:/usr/bin:/bin', npm_config_registry: registry, npm_config_cache: '/npm-cache', npm_config_offline: 'true', npm_config_update_notifier: 'false' };
     const changes = ['-c', 'LABEL com.mop-sandbox.stand-in=true'];
     for (const [k, v] of Object.entries(env)) changes.push('-c', `ENV ${k}=${v}`);
-    run('docker', ['import', ...changes, tar, ref]);
+    run('docker', ['import', ...changes, tar, ref], engineEnv);
     // Older stand-ins (other node, npm or lockfile) are ours and useless now.
-    for (const old of run('docker', ['images', NODE_STANDIN_REPO, '--format', '{{.Repository}}:{{.Tag}}']).split('\n').filter((r) => r && r !== ref)) {
-      spawnSync('docker', ['rmi', old]);
+    for (const old of run('docker', ['images', NODE_STANDIN_REPO, '--format', '{{.Repository}}:{{.Tag}}'], engineEnv).split('\n').filter((r) => r && r !== ref)) {
+      spawnSync('docker', ['rmi', old], { env: engineEnv });
     }
     return ref;
   } finally {
