@@ -2,7 +2,7 @@
  * Engine-test sandboxes: each has its own compose project, state dir, free host ports and stand-in images, and runs
  * the real commands (in-process through the CLI's runner, scripts/run.ts, or as a real CLI subprocess).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,24 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
 /** Host ports for sandboxes: see test/support/host-ports.ts. */
 const sandboxPort = unusedPort;
 
+/**
+ * The Node stand-in under a tag of the stand-in repository, which nothing prunes: nodeStandIn removes every other tag
+ * of its own repository, and a concurrent test building another lockfile's stand-in would take ours away.
+ */
+function gatewayImage(dockerHost?: string): string {
+  const env = dockerHost ? { ...process.env, DOCKER_HOST: dockerHost } : process.env;
+  for (let attempt = 0; ; attempt++) {
+    const ref = nodeStandIn(DEMO_LOCK, dockerHost);
+    const ours = `mop-standin:gateway-${ref.slice(ref.indexOf(':') + 1)}`;
+    try {
+      execFileSync('docker', ['tag', ref, ours], { env, stdio: 'ignore' });
+      return ours;
+    } catch (e) {
+      if (attempt >= 2) throw e;
+    }
+  }
+}
+
 export interface Sandbox {
   project: string;
   env: NodeJS.ProcessEnv;
@@ -90,7 +108,7 @@ export async function createSandbox(
   // The real gateway (on a stand-in of the Node image) forwards each request to the backend stand-in behind it, so a
   // backend that is slow, never ready or gone looks so through its published port, as it would for real. A machine
   // without the Node stand-in gets the busybox one, which answers every readiness path itself.
-  if (!nodeStandInUnavailable(DEMO_LOCK)) images.gateway = nodeStandIn(DEMO_LOCK, engine?.host);
+  if (!nodeStandInUnavailable(DEMO_LOCK)) images.gateway = gatewayImage(engine?.host);
   const docker = engine?.docker ?? sharedDocker;
   const stack = buildStack({ demo: true });
   const hostPorts: Record<string, number> = {};
