@@ -55,6 +55,11 @@ export interface EngineAdaptations {
    * when it cannot be mounted: Alloy then runs without container-log collection.
    */
   dockerSocket: string | undefined;
+  /**
+   * The socket's group on a rootful dockerd of this machine: Alloy then runs as its image's user (uid 473) with that
+   * group added, instead of root. Undefined (every other engine, `render --out`): root, as the model says.
+   */
+  dockerSocketGroup?: number;
   /** Podman: SELinux labels off for containers that mount host files (Podman relabels nothing by itself). */
   disableSelinuxLabels: boolean;
   /** false when a rootless engine cannot set CPU limits (the cgroup cpu controller is not delegated to the user). */
@@ -89,6 +94,7 @@ interface ComposeService {
   entrypoint?: string[];
   command?: string[];
   user?: string;
+  group_add?: string[];
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: ComposeMount[];
@@ -141,10 +147,10 @@ function healthcheck(c: Component, startInterval: boolean): ComposeHealthcheck |
   };
 }
 
-function dependsOn(c: Component, stack: Stack): ComposeService['depends_on'] {
+function dependsOn(c: Component, stack: Stack, engine: EngineAdaptations): ComposeService['depends_on'] {
   const byName = new Map(stack.components.map((x) => [x.name, x]));
   const out: NonNullable<ComposeService['depends_on']> = {};
-  if (needsOwner(c)) out[DATA_OWNER_SERVICE] = { condition: 'service_completed_successfully' };
+  if (needsOwner(c, engine)) out[DATA_OWNER_SERVICE] = { condition: 'service_completed_successfully' };
   const condition = (d: Dependency) => {
     if (d.condition === 'completed') return 'service_completed_successfully' as const;
     // A component without an in-container health check can only be waited on as started.
@@ -164,17 +170,33 @@ export function composeMemory(q: string): string {
   return `${bytes}b`;
 }
 
-const needsOwner = (c: Component) => Boolean(c.dataDir && c.dataDirNeedsOwner && parseUser(userOn(c, 'compose')).uid !== 0);
+/**
+ * The user a component runs as here, with any group it needs: Alloy on a rootful local dockerd runs as its image's
+ * user with the Docker socket's group (engine.dockerSocketGroup) rather than root, which the model needs elsewhere.
+ */
+function composeUser(c: Component, engine: EngineAdaptations): { user: string; groups: string[]; socketGroup: boolean } {
+  if (c.collectsLogs && engine.dockerSocket && engine.dockerSocketGroup !== undefined) return { user: c.user, groups: [String(engine.dockerSocketGroup)], socketGroup: true };
+  return { user: userOn(c, 'compose'), groups: [], socketGroup: false };
+}
+
+/**
+ * The ownership step runs for a component whose fresh volume its image does not give to its user (dataDirNeedsOwner),
+ * and for Alloy reading the socket through its group: a volume from a run as root holds root's files (read positions).
+ */
+const needsOwner = (c: Component, engine: EngineAdaptations) =>
+  Boolean(c.dataDir && parseUser(composeUser(c, engine).user).uid !== 0 && (c.dataDirNeedsOwner || composeUser(c, engine).socketGroup));
 
 /** The ownership step, or undefined when no component needs it. Uses the bucket job's image (mc on ubi-micro: sh, stat, chown). */
-function dataOwnerService(stack: Stack, labels: Record<string, string>): ComposeService | undefined {
-  const owned = stack.components.filter(needsOwner);
+function dataOwnerService(stack: Stack, labels: Record<string, string>, engine: EngineAdaptations): ComposeService | undefined {
+  const owned = stack.components.filter((c) => needsOwner(c, engine));
   const image = stack.components.find((c) => c.oneShot)?.image;
   if (!owned.length || !image) return undefined;
   const script = owned
     .map((c) => {
-      const { uid, gid } = parseUser(userOn(c, 'compose'));
+      const { uid, gid } = parseUser(composeUser(c, engine).user);
       const dir = `/own/${c.name}`;
+      // Alloy's data may hold files an earlier root run wrote under a directory it already owns: always all of it.
+      if (composeUser(c, engine).socketGroup) return `chown -R ${uid}:${gid} ${dir} || exit 1`;
       return `[ "$(stat -c %u:%g ${dir})" = "${uid}:${gid}" ] || chown -R ${uid}:${gid} ${dir} || exit 1`;
     })
     .join('; ');
@@ -220,7 +242,9 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     if (c.build) svc.build = { context: paths.buildContext, dockerfile: c.build.dockerfile };
     if (c.entrypoint) svc.entrypoint = c.entrypoint.map(literal);
     if (c.args.length || c.runtimeArgs?.compose?.length) svc.command = [...c.args, ...(c.runtimeArgs?.compose ?? [])].map(literal);
-    svc.user = userOn(c, 'compose');
+    const runAs = composeUser(c, engine);
+    svc.user = runAs.user;
+    if (runAs.groups.length) svc.group_add = runAs.groups;
 
     const env = Object.entries(c.env).map(([k, v]): [string, typeof v] => [k, k === stackIdEnv ? project : v]);
     if (env.length) {
@@ -258,7 +282,7 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
 
     const hc = healthcheck(c, Boolean(opts.startInterval));
     if (hc) svc.healthcheck = hc;
-    const deps = dependsOn(c, stack);
+    const deps = dependsOn(c, stack, engine);
     if (deps) svc.depends_on = deps;
     if (c.privileged) svc.privileged = true;
     else {
@@ -283,7 +307,7 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     svc.labels = labels;
     services[c.name] = svc;
   }
-  const owner = dataOwnerService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name });
+  const owner = dataOwnerService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name }, engine);
   if (owner) services[DATA_OWNER_SERVICE] = owner;
   const doc: ComposeFile = { name: project, services, networks: { default: { labels: own } } };
   if (Object.keys(volumes).length) doc.volumes = volumes;

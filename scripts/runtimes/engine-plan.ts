@@ -17,6 +17,8 @@ export type EngineFacts = Pick<Engine, 'product' | 'endpoint' | 'rootless' | 'ec
 export interface HostProbe {
   /** 'socket' | 'missing' | 'other' (a directory or file where the socket should be). */
   socketKind(path: string): 'socket' | 'missing' | 'other';
+  /** The socket's owner group id, or undefined when it cannot be read. */
+  socketGroup?(path: string): number | undefined;
   /** The cgroup v2 controllers delegated to this user's systemd instance, or undefined when unreadable. */
   delegatedControllers(uid: number): string[] | undefined;
   uid: number | undefined;
@@ -28,6 +30,13 @@ export const hostProbe: HostProbe = {
       return statSync(path).isSocket() ? 'socket' : 'other';
     } catch {
       return 'missing';
+    }
+  },
+  socketGroup(path) {
+    try {
+      return statSync(path).gid;
+    } catch {
+      return undefined;
     }
   },
   delegatedControllers(uid) {
@@ -51,6 +60,12 @@ export function isLocalLinux(engine: Pick<Engine, 'product' | 'endpoint'>, platf
 export interface SocketPlan {
   /** The bind source (in the engine's filesystem), or undefined: no container-log collection. */
   source: string | undefined;
+  /**
+   * The socket's group, when Alloy can read the socket through it as its own non-root user (a rootful dockerd on
+   * this machine: the socket is the host's file, root:<group> 660). Undefined: Alloy runs as root, `rootReason` says why.
+   */
+  group?: number;
+  rootReason?: string;
   check: PreflightCheck;
 }
 
@@ -100,7 +115,32 @@ export function planDockerSocket(engine: EngineFacts, platform: NodeJS.Platform,
         : `remove ${path} if it is a leftover (an empty directory compose created), then point DOCKER_HOST at the engine's socket`,
     );
   }
-  return { source: path, check: { id: 'docker-socket', title: socketTitle, ok: true, severity: 'warn', detail: `${path} (the engine's own socket)` } };
+  const reader = socketReader(engine, path, probe);
+  return {
+    source: path,
+    ...reader,
+    check: {
+      id: 'docker-socket',
+      title: socketTitle,
+      ok: true,
+      severity: 'warn',
+      detail: `${path} (the engine's own socket); ${reader.group !== undefined ? `Alloy reads it as its own user (uid 473) with the socket's group ${reader.group}` : `Alloy reads it as root: ${reader.rootReason}`}`,
+    },
+  };
+}
+
+/**
+ * Whether Alloy can read a local engine's socket without root: only a rootful dockerd's socket is a plain host file
+ * whose group a container user can be given (`group_add`). A rootless engine's socket belongs to the user, whom the
+ * engine maps to root inside its containers (root there is that unprivileged user on the host); Podman's socket
+ * and every VM product's are not files of this machine whose group means the same inside the engine.
+ */
+function socketReader(engine: EngineFacts, path: string, probe: HostProbe): { group?: number; rootReason?: string } {
+  if (engine.product !== 'dockerd') return { rootReason: `the socket's group on ${engine.product} cannot be given to a container user` };
+  if (engine.rootless) return { rootReason: 'a rootless engine maps its user to root inside containers, so root there is that unprivileged user on the host' };
+  const group = probe.socketGroup?.(path);
+  if (group === undefined) return { rootReason: `the group of ${path} could not be read` };
+  return { group };
 }
 
 export interface CpuPlan {
@@ -162,5 +202,8 @@ export function planEngine(engine: EngineFacts, platform: NodeJS.Platform, probe
   const socket = planDockerSocket(engine, platform, probe);
   const cpu = planCpuLimits(engine, platform, probe);
   const checks = [socket.check, cpu.check, checkOsType(engine), checkRemote(engine)].filter((c): c is PreflightCheck => Boolean(c));
-  return { adaptations: { dockerSocket: socket.source, disableSelinuxLabels: engine.product === 'Podman', cpuLimits: cpu.cpuLimits }, checks };
+  return {
+    adaptations: { dockerSocket: socket.source, dockerSocketGroup: socket.group, disableSelinuxLabels: engine.product === 'Podman', cpuLimits: cpu.cpuLimits },
+    checks,
+  };
 }

@@ -597,11 +597,12 @@ export function buildStack(opts: StackOptions = {}): Stack {
       uiPath: '/',
       dataDir: '/var/lib/alloy/data',
       // The image's alloy user (grafana/alloy Dockerfile: uid 473, owns /var/lib/alloy). On compose Alloy reads the
-      // Docker socket, owned by root or a host-specific docker group that cannot be known portably, so it runs as root
-      // there (and that socket is root on the host in any case: see the README's security notes).
+      // Docker socket, owned by root and a host-specific group: the compose render adds that group where the engine plan
+      // can read it (a rootful dockerd on this machine) and otherwise runs Alloy as root (runtimes/engine-plan.ts); the
+      // socket is root on the host in any case (README, security notes).
       user: '473:473',
       runtimeUser: { compose: '0:0' },
-      rootBecause: 'reads the Docker socket to collect container logs (compose only; on kind it runs as uid 473)',
+      rootBecause: 'reads the Docker socket to collect container logs on compose where the socket\'s group cannot be given to it (on a rootful local dockerd it runs as uid 473 with that group; on kind always as uid 473)',
       dependsOn: [
         { name: 'tempo', condition: 'started' },
         { name: 'mimir', condition: 'started' },

@@ -163,6 +163,23 @@ describe('compose renderer', () => {
     expect(composeDocument(buildStack()).services.tempo.deploy!.resources.limits.cpus).toBeGreaterThan(0);
   });
 
+  it("runs Alloy as its own user with the socket's group when the engine plan knows it, and gives it its volume first", () => {
+    const stack = buildStack({ store: 'minio' });
+    const doc = composeDocument(stack, { engine: { dockerSocket: '/var/run/docker.sock', dockerSocketGroup: 105, disableSelinuxLabels: false, cpuLimits: true } });
+    expect(doc.services.alloy).toMatchObject({ user: '473:473', group_add: ['105'], cap_drop: ['ALL'] });
+    expect(doc.services.alloy.cap_add).toBeUndefined();
+    // A volume an earlier root run wrote holds root's files: the ownership step gives all of it to uid 473, every time.
+    expect(doc.services.alloy.depends_on![DATA_OWNER_SERVICE]).toEqual({ condition: 'service_completed_successfully' });
+    expect(doc.services[DATA_OWNER_SERVICE].command![0]).toContain('chown -R 473:473 /own/alloy || exit 1');
+    expect(doc.services[DATA_OWNER_SERVICE].volumes).toContainEqual({ type: 'volume', source: 'alloy-data', target: '/own/alloy' });
+    // Without a socket, or without a known group: as the model says (root), no group.
+    for (const engine of [{ dockerSocket: undefined, dockerSocketGroup: 105 }, { dockerSocket: '/var/run/docker.sock' }]) {
+      const alloy = composeDocument(stack, { engine: { disableSelinuxLabels: false, cpuLimits: true, ...engine } }).services.alloy;
+      expect(alloy.user, JSON.stringify(engine)).toBe('0:0');
+      expect(alloy.group_add).toBeUndefined();
+    }
+  });
+
   it('runs every component as non-root except Alloy (Docker socket) and OBI (eBPF), each with its reason in the model', () => {
     const stack = buildStack({ obi: true, store: 'minio' });
     const doc = composeDocument(stack);

@@ -268,7 +268,10 @@ describe('compose runtime: up', () => {
     expect(file).not.toMatch(/cpus:/);
     const checks = await podman.runtime.preflight(podman.stack);
     expect(checks.find((c) => c.id === 'cpu-limits')).toMatchObject({ ok: false, severity: 'warn' });
-    expect(checks.find((c) => c.id === 'docker-socket')).toMatchObject({ ok: true, detail: `${sock} (the engine's own socket)` });
+    expect(checks.find((c) => c.id === 'docker-socket')).toMatchObject({
+      ok: true,
+      detail: `${sock} (the engine's own socket); Alloy reads it as root: the socket's group on Podman cannot be given to a container user`,
+    });
 
     const dockerd = world({ stack, images: present });
     await dockerd.runtime.up(dockerd.stack, { credentials, signal: new AbortController().signal, out: dockerd.out });

@@ -72,6 +72,18 @@ describe('platform decisions from recorded engine answers (fixtures/engines)', (
     });
   }
 
+  it("Alloy reads the socket without root only on a rootful local dockerd, through the socket's group; elsewhere the check says why root", async () => {
+    const withGroup = { ...host(), socketGroup: (p: string) => (p === '/var/run/docker.sock' ? 105 : 1000) };
+    const groups = Object.fromEntries(await Promise.all(Object.keys(expected).map(async (n) => [n, (await decide(n, withGroup)).adaptations.dockerSocketGroup] as const)));
+    expect(Object.entries(groups).filter(([, g]) => g !== undefined)).toEqual([['dockerd-linux', 105]]);
+    const socketCheck = async (n: string) => (await decide(n, withGroup)).checks.find((c) => c.id === 'docker-socket')!.detail;
+    expect(await socketCheck('dockerd-linux')).toBe("/var/run/docker.sock (the engine's own socket); Alloy reads it as its own user (uid 473) with the socket's group 105");
+    expect(await socketCheck('docker-rootless-linux')).toMatch(/Alloy reads it as root: a rootless engine maps its user to root inside containers/);
+    expect(await socketCheck('podman-rootful-linux')).toMatch(/Alloy reads it as root: the socket's group on Podman cannot be given/);
+    // A group that cannot be read: root, and said so.
+    expect((await decide('dockerd-linux')).adaptations.dockerSocketGroup).toBeUndefined();
+  });
+
   it('Windows-containers mode fails the preflight with the switch to make; Linux engines pass it', async () => {
     const win = await decide('docker-desktop-windows-containers');
     expect(win.engine.osType).toBe('windows');
