@@ -212,8 +212,9 @@ describe('compose runtime: up', () => {
     w.exec.run = async (file, args, opts) => {
       if (args[5] === 'build') buildBegan();
       if (args[5] === 'pull') {
-        const met = await Promise.race([began.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
-        if (!met) return { exitCode: 1, stdout: '', stderr: 'the pull waited 2 s for a build that never began' };
+        // The bound only turns a hang (a build that waits for the pull) into a message before the test's timeout.
+        const met = await Promise.race([began.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000).unref())]);
+        if (!met) return { exitCode: 1, stdout: '', stderr: 'the pull waited 20 s for a build that never began' };
       }
       return run(file, args, opts);
     };
