@@ -5,7 +5,7 @@ import { ExitCode, UserError } from '../lib/errors.js';
 import { preflightError } from '../runtimes/preflight.js';
 import { hasDisplay, openInBrowser, parseDuration, profileFlag, stackFor } from './_shared.js';
 import { endpointUrl, uiUrl } from '../stack/urls.js';
-import { ensureState, loadState, saveState } from '../lib/state.js';
+import { ensureState, loadState, saveState, stateFile } from '../lib/state.js';
 import { isHealthy } from '../runtimes/runtime.js';
 import { parseRuntimeChoice } from '../runtimes/provider.js';
 import { printStatus } from './status.js';
@@ -14,6 +14,16 @@ import { resolveStackOptions } from '../stack/options.js';
 
 const interrupted = () =>
   new UserError({ what: 'interrupted', why: 'Ctrl-C before anything was created', exitCode: ExitCode.interrupted, code: 'INTERRUPTED' });
+
+function stateLost(kept: string[], file: string): UserError {
+  return new UserError({
+    what: `the credentials of this stack's kept data are gone (${file} is missing)`,
+    why: `the data of an earlier \`up\` is still there (${kept.slice(0, 3).join(', ')}${kept.length > 3 ? `, and ${kept.length - 3} more` : ''}), and it keeps the passwords it was first given (Grafana's admin password among them): new ones would not log in`,
+    next: `put back ${file} from a backup (it holds the passwords), or, to start over without the old telemetry and dashboards, \`mop-sandbox down --purge\` (it deletes that data) and \`mop-sandbox up\``,
+    exitCode: ExitCode.preflight,
+    code: 'STATE_LOST',
+  });
+}
 
 /** `up --verify`: the stack is up; prove it end to end (exit 1 when a check fails). */
 async function verifyAfterUp(ctx: CommandContext, stack: Stack, runtime: Runtime): Promise<number> {
@@ -73,6 +83,10 @@ export const command = defineCommand({
       return ctx.flags.verify ? verifyAfterUp(ctx, stack, runtime) : ExitCode.ok;
     }
 
+    // No state file, but data of an earlier `up`: new credentials would not open it (Grafana keeps its first admin
+    // password), and `credentials` would show one that does not work.
+    const kept = previous ? [] : ((await runtime.keptData?.()) ?? []);
+    if (kept.length) throw stateLost(kept, stateFile(env));
     const state = await ensureState(env);
     state.active = {
       runtime: runtime.name,

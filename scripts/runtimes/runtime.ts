@@ -88,6 +88,11 @@ export interface Runtime {
   preflight(stack: Stack): Promise<PreflightCheck[]>;
   /** Whether anything made by us exists (running or stopped). */
   exists(): Promise<boolean>;
+  /**
+   * The data an earlier `up` left (volumes, volume claims), one name each; empty when there is none. It holds the
+   * credentials it was first given (Grafana keeps its first admin password), so `up` must not pair it with new ones.
+   */
+  keptData?(): Promise<string[]>;
   /** Creates and starts everything, then waits for readiness; throws UserError naming the failing component. */
   up(stack: Stack, ctx: UpContext): Promise<ReadyTimes>;
   /** One entry per component of the stack (state 'missing' when absent); empty when nothing exists. */

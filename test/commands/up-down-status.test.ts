@@ -52,6 +52,7 @@ describe('up', () => {
     const rt = fakeRuntime('compose', {
       preflight: async () => passing,
       status: async () => [],
+      keptData: async () => [],
       up: async (_stack, ctx) => {
         activeAtUp = readState().active;
         expect(ctx.credentials.GRAFANA_ADMIN_PASSWORD).toMatch(/.{16,}/);
@@ -60,7 +61,7 @@ describe('up', () => {
     });
     const r = await run(['up', '--json'], { compose: rt });
     expect(r.code).toBe(0);
-    expect(rt.calls).toEqual(['preflight', 'status', 'up']);
+    expect(rt.calls).toEqual(['preflight', 'status', 'keptData', 'up']);
     expect(activeAtUp).toMatchObject({ runtime: 'compose', profile: 'default', project: 'mop-test' });
     expect(r.json).toMatchObject({ ok: true, exitCode: 0, alreadyRunning: false, runtime: 'compose', project: 'mop-test', profile: 'default' });
     expect(r.json.grafana).toMatchObject({ user: 'admin', url: 'http://127.0.0.1:3000/' });
@@ -91,6 +92,7 @@ describe('up', () => {
     const rt = fakeRuntime('compose', {
       preflight: async () => passing,
       status: async () => [],
+      keptData: async () => [],
       up: async () => {
         ctl.abort(new Error('interrupted'));
         throw new UserError({ what: 'interrupted', exitCode: ExitCode.interrupted, code: 'INTERRUPTED' });
@@ -103,6 +105,31 @@ describe('up', () => {
     const kept = readState().credentials as Record<string, string>;
     expect(Object.keys(kept).sort()).toEqual([...secretNames].sort());
     expect(Object.entries(kept).filter(([, v]) => !v)).toEqual([]);
+  });
+
+  it('data kept from an earlier up but no state file: exit 3 STATE_LOST, no new credentials, runtime.up never called (review F13)', async () => {
+    const rt = fakeRuntime('compose', {
+      preflight: async () => passing,
+      status: async () => [],
+      keptData: async () => ['volume mop-test_grafana-data', 'volume mop-test_loki-data'],
+    });
+    const r = await run(['up', '--json'], { compose: rt });
+    expect(r.code).toBe(ExitCode.preflight);
+    expect(r.json.error).toMatchObject({ code: 'STATE_LOST' });
+    expect(r.json.error.why).toContain('volume mop-test_grafana-data');
+    expect(r.json.error.next).toContain(stateFile());
+    expect(rt.calls).toEqual(['preflight', 'status', 'keptData']);
+    expect(existsSync(stateFile())).toBe(false);
+  });
+
+  it('with a state file the kept data is not asked about: its credentials are the ones the data was given', async () => {
+    mkdirSync(env.MOP_STATE_DIR!, { recursive: true, mode: 0o700 });
+    const first = fakeRuntime('compose', { preflight: async () => passing, status: async () => [], keptData: async () => [], up: async () => ({}) });
+    expect((await run(['up'], { compose: first })).code).toBe(0);
+    const password = readState().credentials.GRAFANA_ADMIN_PASSWORD;
+    const again = fakeRuntime('compose', { preflight: async () => passing, status: async () => [], up: async (_s, ctx) => (expect(ctx.credentials.GRAFANA_ADMIN_PASSWORD).toBe(password), {}) });
+    expect((await run(['up'], { compose: again })).code).toBe(0);
+    expect(again.calls).toEqual(['preflight', 'status', 'up']);
   });
 
   it('bad input is refused before any runtime call: unknown flag, stray argument, bad profile', async () => {

@@ -18,7 +18,7 @@ function healthyRuntime(name: 'compose' | 'kind', reapplies: boolean): FakeRunti
   const rt = fakeRuntime(name, {
     preflight: async () => [{ id: 'docker', title: 'docker', ok: true, severity: 'error' as const, detail: 'ok' }],
     status: async () => [{ name: 'grafana' as const, state: 'running' as const, health: 'healthy' as const }],
-    ...(reapplies ? { up: async () => ({ grafana: 1 }) } : {}),
+    ...(reapplies ? { keptData: async () => [], up: async () => ({ grafana: 1 }) } : {}),
   });
   return reapplies ? Object.assign(rt, { reappliesWhenRunning: true }) : rt;
 }

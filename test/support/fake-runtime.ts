@@ -8,7 +8,7 @@ import type { RuntimeName } from '../../scripts/stack/model.js';
 import type { Runtime } from '../../scripts/runtimes/runtime.js';
 import type { RuntimeChoice, RuntimeProvider } from '../../scripts/runtimes/provider.js';
 
-type Methods = Pick<Runtime, 'preflight' | 'exists' | 'up' | 'status' | 'logs' | 'down'>;
+type Methods = Required<Pick<Runtime, 'preflight' | 'exists' | 'keptData' | 'up' | 'status' | 'logs' | 'down'>>;
 export type Script = { [K in keyof Methods]?: Methods[K] | Methods[K][] };
 
 export interface FakeRuntime extends Runtime {
@@ -40,6 +40,7 @@ export function fakeRuntime(name: RuntimeName, script: Script, project = 'mop-te
     unexpected,
     preflight: method('preflight') as Runtime['preflight'],
     exists: method('exists') as Runtime['exists'],
+    keptData: method('keptData') as Runtime['keptData'],
     up: method('up') as Runtime['up'],
     status: method('status') as Runtime['status'],
     logs: method('logs') as Runtime['logs'],

@@ -12,7 +12,7 @@ import { prepareImages } from './images.js';
 import { logs } from './logs.js';
 import { preflight } from './preflight.js';
 import { refuseForeignProject, render, startContainers } from './start.js';
-import { disk, exists, status } from './status.js';
+import { disk, exists, ownVolumes, status } from './status.js';
 import { down, removeContainersAndNetworks } from './teardown.js';
 import { baseline, defaultReadyTimeoutMs, observe } from './wait.js';
 import { cliEnv } from '../../lib/docker.js';
@@ -102,6 +102,7 @@ export function createComposeRuntime(deps: ComposeRuntimeDeps) {
     docker: () => client(cx),
     preflight: (stack: Stack) => preflight(cx, stack),
     exists: () => exists(cx),
+    keptData: async () => (await ownVolumes(cx)).map((name) => `volume ${name}`),
     up: (stack: Stack, ctx: UpContext) => up(cx, stack, ctx),
     status: (stack: Stack) => status(cx, stack),
     disk: (stack: Stack) => disk(cx, stack),

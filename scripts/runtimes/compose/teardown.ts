@@ -9,6 +9,7 @@ import { removeUnder } from '../../lib/remove.js';
 import { stateDir } from '../../lib/state.js';
 import type { DownResult } from '../runtime.js';
 import { client, type ComposeContext, isOwn, projectContainers, projectLabel } from './context.js';
+import { ownVolumes } from './status.js';
 
 export async function removeContainersAndNetworks(cx: ComposeContext): Promise<{ containers: number; networks: number }> {
   const d = client(cx);
@@ -31,10 +32,10 @@ export async function down(cx: ComposeContext, opts: { purge: boolean }): Promis
   const { containers, networks } = await removeContainersAndNetworks(cx).catch((e) => {
     throw e instanceof UserError ? e : unreachableError(cx.endpoint, e, cx.platform);
   });
-  const vols = ((await client(cx).listVolumes({ filters: { label: [`${projectLabel}=${cx.project}`] } })).Volumes ?? []).filter((v) => isOwn(v.Labels, cx.project));
+  const vols = await ownVolumes(cx);
   let removed = 0;
   if (opts.purge) {
-    await Promise.all(vols.map((v) => client(cx).getVolume(v.Name).remove()));
+    await Promise.all(vols.map((name) => client(cx).getVolume(name).remove()));
     removed = vols.length;
     await removeUnder(stateDir(cx.env), join(stateDir(cx.env), 'compose'));
   }

@@ -28,7 +28,7 @@ import { buildAndLoad, loadHint, pullImages } from './images.js';
 import { logs } from './logs.js';
 import { preflight } from './preflight.js';
 import { apply, checkPortMappings, checkStorage, checkVersionSkew, createCluster, engineInfo } from './start.js';
-import { exists, status } from './status.js';
+import { exists, keptData, status } from './status.js';
 import { down } from './teardown.js';
 import { waitReady } from './wait.js';
 
@@ -98,6 +98,7 @@ export function createKindRuntime(deps: KindDeps) {
     loadHint: (image: string) => loadHint(cx, image),
     preflight: (stack: Stack) => preflight(cx, stack),
     exists: () => exists(cx),
+    keptData: () => keptData(cx),
     up: (stack: Stack, ctx: UpContext) => up(cx, stack, ctx),
     status: (stack: Stack) => status(cx, stack),
     logs: (component: ComponentName | undefined, opts: LogOptions) => logs(cx, component, opts),

@@ -18,6 +18,14 @@ export async function exists(cx: KindContext): Promise<boolean> {
   return r.exitCode === 0 && r.stdout.trim() !== '';
 }
 
+/** Our volume claims in the cluster (kept by `down`, deleted by `--purge` with the cluster). */
+export async function keptData(cx: KindContext): Promise<string[]> {
+  if (!(await clusterExists(cx))) return [];
+  await ensureKubeconfig(cx);
+  const r = await kubectl(cx, ['get', 'persistentvolumeclaims', '--all-namespaces', '-l', PART_OF_LABEL, '-o', 'name'], { timeoutMs: 30_000 });
+  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
 export async function status(cx: KindContext, stack: Stack): Promise<ComponentStatus[]> {
   if (!(await clusterExists(cx, true))) return [];
   await ensureKubeconfig(cx);
