@@ -5,7 +5,7 @@
  * left. Cases run concurrently, each in its own compose project, state dir and host ports; the Docker-restart case
  * runs on a private dockerd it starts (test/support/private-dockerd.ts), never on the shared one.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -376,6 +376,25 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
     expect(existsSync(join(s.stateDir, 'state.json'))).toBe(false);
     rows.push({ case: 'corrupt state file: `down --purge`', exit: String(r.code), saw: 'removed nothing; state file deleted', left: await leftBehind(s) });
   }, 60_000);
+
+  it('state file lost while the data is kept: `up` refuses new credentials (exit 3), creates nothing; down --purge starts over', async () => {
+    const s = await sandbox('lost');
+    expect((await s.run('up', '--no-open')).code).toBe(ExitCode.ok);
+    expect((await s.run('down')).code).toBe(ExitCode.ok);
+    const kept = (await s.volumes()).length;
+    expect(kept).toBeGreaterThan(0);
+    rmSync(join(s.stateDir, 'state.json'));
+    const up = await s.run('up', '--no-open', '--json');
+    expect(up.code, JSON.stringify(up.json.error)).toBe(ExitCode.preflight);
+    expect(up.json.error).toMatchObject({ code: 'STATE_LOST' });
+    expect(await s.containers()).toEqual([]);
+    expect((await s.volumes()).length).toBe(kept);
+    expect(existsSync(join(s.stateDir, 'state.json'))).toBe(false);
+    await row('state file lost, data kept: `up`', up, up.json.error.what, s);
+    const purge = await s.run('down', '--purge', '--json');
+    expect(purge.code).toBe(ExitCode.ok);
+    expect(await s.volumes()).toEqual([]);
+  }, 180_000);
 
   it.skipIf(Boolean(whyNoPrivate))('Docker restarted while the stack runs (a private dockerd): `up` brings it back with its data', async () => {
     privd = await startPrivateDockerd('mop-privd');
