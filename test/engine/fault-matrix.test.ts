@@ -17,6 +17,7 @@ import { configDir, dashboardsDir, packageRoot } from '../../scripts/lib/paths.j
 import { renderCompose } from '../../scripts/render/compose.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { createExec } from '../../scripts/lib/exec.js';
+import { ensureState } from '../../scripts/lib/state.js';
 import { findPortHolder, holderFix, describeHolder, processOnPortLinux } from '../../scripts/lib/ports.js';
 import type { DockerApi } from '../../scripts/lib/docker.js';
 import { skipGroup } from '../support/skips.js';
@@ -235,6 +236,8 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
       DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' },
       Labels: { ...rendered.volumes['loki-data'].labels, 'com.docker.compose.project': s.project, 'com.docker.compose.volume': 'loki-data' },
     });
+    // A labelled volume is data of an earlier `up`, whose state file holds the credentials (else `up` stops: STATE_LOST).
+    await ensureState(s.env);
     const r = await s.run('up', '--no-open', '--timeout', '90', '--json');
     expect(r.code, JSON.stringify(r.json.error)).toBe(ExitCode.notReady);
     expect(r.json.error).toMatchObject({ code: 'DISK_FULL', what: 'loki ran out of disk space while the stack was starting' });
