@@ -524,6 +524,24 @@ describe('kind runtime status, exists, logs (recorded shell)', () => {
     expect(box.sh.calls).toEqual(['kind get clusters']);
   });
 
+  it('keptData: the volume claims of our stack in the cluster (none without a cluster; none said when the API does not answer)', async () => {
+    const none = await setup(buildStack(), [['kind get clusters', { stdout: 'other\n' }]]);
+    expect(await none.rt.keptData()).toEqual([]);
+    const pvcs = `${K} get persistentvolumeclaims --all-namespaces -l app.kubernetes.io/part-of=mop-sandbox -o name`;
+    const kept = await setup(buildStack(), [
+      ['kind get clusters', { stdout: 'mop-sandbox\n' }],
+      ['kind export kubeconfig', {}],
+      [pvcs, { stdout: 'persistentvolumeclaim/data-grafana-0\npersistentvolumeclaim/data-loki-0\n' }],
+    ]);
+    expect(await kept.rt.keptData()).toEqual(['persistentvolumeclaim/data-grafana-0', 'persistentvolumeclaim/data-loki-0']);
+    const down = await setup(buildStack(), [
+      ['kind get clusters', { stdout: 'mop-sandbox\n' }],
+      ['kind export kubeconfig', {}],
+      [pvcs, { exitCode: 1, stderr: 'The connection to the server 127.0.0.1:6443 was refused' }],
+    ]);
+    expect(await down.rt.keptData()).toEqual([]);
+  });
+
   it('status: kubectl get pods -o json → one row per component, with the 127.0.0.1 URL kind maps', async () => {
     const stack = buildStack({ demo: false });
     const pods = [

@@ -22,7 +22,9 @@ export async function exists(cx: KindContext): Promise<boolean> {
 export async function keptData(cx: KindContext): Promise<string[]> {
   if (!(await clusterExists(cx))) return [];
   await ensureKubeconfig(cx);
-  const r = await kubectl(cx, ['get', 'persistentvolumeclaims', '--all-namespaces', '-l', PART_OF_LABEL, '-o', 'name'], { timeoutMs: 30_000 });
+  const r = await kubectl(cx, ['get', 'persistentvolumeclaims', '--all-namespaces', '-l', PART_OF_LABEL, '-o', 'name'], { allowFail: true, timeoutMs: 30_000 });
+  // An API that does not answer is reported by the apply that follows, with its own advice.
+  if (r.exitCode !== 0) return [];
   return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
