@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { startOtlpGrpcReceiver, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { call, cleanEnv, otelTestEnv, repoRoot, startDemo, type RunningDemo } from './demo-process.js';
+import { isAlive } from '../support/processes.js';
 
 const demos: RunningDemo[] = [];
 const receivers: OtlpReceiver[] = [];
@@ -22,14 +23,6 @@ async function receiver(grpc = false) {
   return rx;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until<T>(probe: () => Promise<T | false> | T | false, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -67,7 +60,7 @@ describe('supervision', () => {
     const result = await demo.stop('SIGINT');
     expect(result).toEqual({ code: 0, signal: null });
     expect(demo.output()).toContain('msg="stopping the demo"');
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(isAlive)).toEqual([]);
   });
 
   it('stops everything and exits 1 when a service cannot start (port taken)', async () => {
@@ -87,7 +80,7 @@ describe('supervision', () => {
     expect(out).toMatch(/msg="demo cannot start" child=orders reason="exited \(code 1/);
     expect(out).toContain('EADDRINUSE');
     const pids = [...out.matchAll(/msg=started child=\S+ pid=(\d+)/g)].map((m) => Number(m[1]));
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(isAlive)).toEqual([]);
   });
 
   it('refuses a bad setting with exit code 2', async () => {

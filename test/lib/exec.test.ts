@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { CANNOT_RUN_EXIT, CommandFailed, createExec, INTERRUPTED_EXIT, killTree, NOT_FOUND_EXIT, resolveProgram, TIMEOUT_EXIT } from '../../scripts/lib/exec.js';
 import { recordingExec } from '../support/fake-exec.js';
+import { isAlive } from '../support/processes.js';
 
 describe('exec wrapper', () => {
   it('runs a real program and returns its output', async () => {
@@ -37,19 +38,11 @@ describe('exec wrapper', () => {
   // When the behaviour under test is broken the grandchild outlives the test: never leave it behind.
   const started: number[] = [];
   afterEach(() => {
-    for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of started.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   });
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const gone = async (pid: number) => {
-    for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 25));
-    return !alive(pid);
+    for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 25));
+    return !isAlive(pid);
   };
 
   it('an abort stops the process and what it started, streaming stdout until then', async () => {

@@ -159,6 +159,12 @@ export async function projectContainers(cx: ComposeContext): Promise<ContainerSu
   return (await labelledContainers(cx)).filter((c) => isOwn(c.Labels, cx.project));
 }
 
+/** This stack's volumes (the project label and ours), which `down` keeps unless `--purge`. */
+export async function ownVolumes(cx: ComposeContext): Promise<string[]> {
+  const { Volumes } = await client(cx).listVolumes({ filters: { label: [`${projectLabel}=${cx.project}`] } });
+  return (Volumes ?? []).filter((v) => isOwn(v.Labels, cx.project)).map((v) => v.Name);
+}
+
 export const byService = (list: ContainerSummary[]) => {
   const m = new Map<string, ContainerSummary[]>();
   for (const c of list) {

@@ -6,13 +6,13 @@
 import type { ComponentName, Stack } from '../../stack/model.js';
 import { NotReady, waitForReady } from '../readiness.js';
 import type { LogOptions, ReadyTimes, Runtime, UpContext } from '../runtime.js';
-import { client, type ComposeContext, type ComposeRuntimeDeps, createComposeContext, credentialEnv, getEngine } from './context.js';
+import { client, type ComposeContext, type ComposeRuntimeDeps, createComposeContext, credentialEnv, getEngine, ownVolumes } from './context.js';
 import { failureError, interrupted } from './diagnose.js';
 import { prepareImages } from './images.js';
 import { logs } from './logs.js';
 import { preflight } from './preflight.js';
 import { refuseForeignProject, render, startContainers } from './start.js';
-import { disk, exists, ownVolumes, status } from './status.js';
+import { disk, exists, status } from './status.js';
 import { down, removeContainersAndNetworks } from './teardown.js';
 import { baseline, defaultReadyTimeoutMs, observe } from './wait.js';
 import { cliEnv } from '../../lib/docker.js';

@@ -5,17 +5,11 @@ import { uiPort } from '../../stack/urls.js';
 import { diskFix, diskFullLine, type DiskReading, readDisk } from '../disk.js';
 import { classifyExit } from '../exits.js';
 import type { ComponentStatus } from '../runtime.js';
-import { byService, client, type ComposeContext, getEngine, isOwn, logLines, probeHost, projectContainers, projectLabel, publishedFor } from './context.js';
+import { byService, client, type ComposeContext, getEngine, logLines, probeHost, projectContainers, publishedFor } from './context.js';
 import { isHealthy as isHealthyStatus } from '../runtime.js';
 
 export async function exists(cx: ComposeContext): Promise<boolean> {
   return (await projectContainers(cx)).length > 0;
-}
-
-/** The project's own volumes (our labels), which `down` keeps. */
-export async function ownVolumes(cx: ComposeContext): Promise<string[]> {
-  const { Volumes } = await client(cx).listVolumes({ filters: { label: [`${projectLabel}=${cx.project}`] } });
-  return (Volumes ?? []).filter((v) => isOwn(v.Labels, cx.project)).map((v) => v.Name);
 }
 
 export async function status(cx: ComposeContext, stack: Stack): Promise<ComponentStatus[]> {

@@ -8,8 +8,7 @@ import { UserError } from '../../lib/errors.js';
 import { removeUnder } from '../../lib/remove.js';
 import { stateDir } from '../../lib/state.js';
 import type { DownResult } from '../runtime.js';
-import { client, type ComposeContext, isOwn, projectContainers, projectLabel } from './context.js';
-import { ownVolumes } from './status.js';
+import { client, type ComposeContext, isOwn, ownVolumes, projectContainers, projectLabel } from './context.js';
 
 export async function removeContainersAndNetworks(cx: ComposeContext): Promise<{ containers: number; networks: number }> {
   const d = client(cx);
