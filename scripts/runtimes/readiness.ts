@@ -87,7 +87,6 @@ export async function waitForReady(opts: WaitOptions): Promise<ReadyTimes> {
   return ready;
 }
 
-/** Probes an HTTP readiness endpoint: the status code, or an error string ("connection refused"). */
 /** A connection error code as a probe reports it. */
 function connectError(code: string): string {
   if (code === 'ECONNREFUSED') return 'connection refused';
@@ -95,6 +94,7 @@ function connectError(code: string): string {
   return code;
 }
 
+/** Probes an HTTP readiness endpoint: the status code, or an error string ("connection refused"). */
 export async function httpProbe(url: string, timeoutMs = 2000): Promise<{ status?: number; error?: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
@@ -105,7 +105,7 @@ export async function httpProbe(url: string, timeoutMs = 2000): Promise<{ status
     return { status: res.status };
   } catch (e) {
     const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
-    if ((e as Error).name === 'TimeoutError') return { error: 'no answer within 2s' };
+    if ((e as Error).name === 'TimeoutError') return { error: `no answer within ${Number((timeoutMs / 1000).toFixed(1))}s` };
     return { error: cause?.code ? connectError(cause.code) : (e as Error).message };
   }
 }

@@ -154,7 +154,8 @@ describe.skipIf(Boolean(why)).concurrent('fault matrix on a real Docker engine (
     expect(heal.code, heal.stdout + heal.stderr).toBe(ExitCode.ok);
     expect(heal.stdout).toContain('exited before this `up` (code 137); starting it again');
     expect(heal.stdout).toMatch(/mop-sandbox is up in/);
-    expect((await s.run('status')).code).toBe(ExitCode.ok);
+    const healed = await s.run('status');
+    expect(healed.code, healed.stdout + healed.stderr).toBe(ExitCode.ok);
     await row('component killed (exit 137): `up` again', heal, saw(heal, /mop-sandbox is up in/), s);
 
     // A lock whose process is gone (a crashed or killed command) is taken over, and said so.

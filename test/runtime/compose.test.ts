@@ -12,6 +12,7 @@ import { createOutput } from '../../scripts/lib/output.js';
 import { createComposeRuntime } from '../../scripts/runtimes/compose/index.js';
 import { credentialEnv, probeHost, projectName } from '../../scripts/runtimes/compose/context.js';
 import { pullFailureGroups } from '../../scripts/runtimes/compose/images.js';
+import { statusProbeTimeoutMs } from '../../scripts/runtimes/compose/status.js';
 import { buildStack, type ComponentName, type Stack } from '../../scripts/stack/model.js';
 import { captureSink, fakeDocker, type FakeContainer } from './fakes.js';
 import type { EngineInfoRaw, EngineVersionRaw } from '../../scripts/lib/docker.js';
@@ -103,6 +104,7 @@ function world(opts: {
   );
   const env = { MOP_PROJECT: project, MOP_STATE_DIR: tempDir(), ...(opts.engine ? { DOCKER_HOST: opts.engine.dockerHost } : {}) };
   const probes: string[] = [];
+  const probeTimeouts: (number | undefined)[] = [];
   const runtime = createComposeRuntime({
     exec,
     env,
@@ -110,14 +112,15 @@ function world(opts: {
     docker: fd.docker,
     platform: 'linux',
     intervalMs: 5,
-    http: async (url) => {
+    http: async (url, timeoutMs) => {
       probes.push(url);
+      probeTimeouts.push(timeoutMs);
       return opts.http ? opts.http(url) : { status: 200 };
     },
   });
   const cap = captureSink();
   const out = createOutput({ sink: cap.sink });
-  return { stack, fd, exec, env, runtime, out, cap, probes };
+  return { stack, fd, exec, env, runtime, out, cap, probes, probeTimeouts };
 }
 
 const composeCalls = (exec: ReturnType<typeof recordingExec>) => exec.calls.filter((c) => c.file === 'docker' && c.args[0] === 'compose').map((c) => c.args.slice(5).join(' '));
@@ -474,6 +477,8 @@ describe('compose runtime: status, down', () => {
     expect(by.grafana).toMatchObject({ state: 'running', health: 'healthy', url: `http://127.0.0.1:${3000 + 10000 + stack.components.findIndex((c) => c.name === 'grafana')}/` });
     expect(by.loki).toEqual({ name: 'loki', state: 'running', health: 'unhealthy', url: by.loki.url, detail: 'no restarts: /ready answers HTTP 503' });
     expect(by.grafana.detail).toBeUndefined();
+    // One look, so a slow answer (a busy laptop) is given longer than a tick of `up`'s wait.
+    expect(new Set(w.probeTimeouts)).toEqual(new Set([statusProbeTimeoutMs]));
     expect(await world({}).runtime.status(stack)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotReady, waitForReady, type Observation } from '../../scripts/runtimes/readiness.js';
+import { httpProbe, NotReady, waitForReady, type Observation } from '../../scripts/runtimes/readiness.js';
 import type { ComponentName } from '../../scripts/stack/model.js';
 
 /** A scripted world: each component becomes ready (or fails) at a given tick. */
@@ -85,5 +85,22 @@ describe('waiting for readiness', () => {
     const details: string[] = [];
     await waitForReady({ ...base, components: ['tempo'], observe: s.observe, now: s.clock, timeoutMs: 60_000, onWaiting: (_, d) => details.push(d) });
     expect(details).toEqual(['waiting for buckets', 'starting']);
+  });
+});
+
+describe('the HTTP readiness probe', () => {
+  it('says how long it waited when a server accepts but does not answer', async () => {
+    const { createServer } = await import('node:http');
+    const held: import('node:http').ServerResponse[] = [];
+    const server = createServer((_req, res) => void held.push(res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      expect(await httpProbe(`http://127.0.0.1:${port}/ready`, 300)).toEqual({ error: 'no answer within 0.3s' });
+      held.splice(0).forEach((res) => res.end());
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

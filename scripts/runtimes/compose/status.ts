@@ -12,6 +12,13 @@ export async function exists(cx: ComposeContext): Promise<boolean> {
   return (await projectContainers(cx)).length > 0;
 }
 
+/**
+ * `status` looks once, where `up`'s wait looks every tick: a backend answers its readiness path in milliseconds, but
+ * on a laptop busy with other work the answer (through the gateway for fronted ports) can take seconds, which is slow,
+ * not unhealthy.
+ */
+export const statusProbeTimeoutMs = 5000;
+
 export async function status(cx: ComposeContext, stack: Stack): Promise<ComponentStatus[]> {
   const list = await projectContainers(cx);
   if (!list.length) return [];
@@ -47,7 +54,7 @@ export async function status(cx: ComposeContext, stack: Stack): Promise<Componen
         if (at && 'waitingFor' in at) return { name: c.name, state: 'running', health: 'unhealthy', url, detail: `its port is published by ${at.waitingFor}, which is not running` };
         const rp = at;
         if (rp) {
-          const r = await cx.http(`http://${probeHost(cx.endpoint, rp.ip)}:${rp.port}${c.readiness.path}`);
+          const r = await cx.http(`http://${probeHost(cx.endpoint, rp.ip)}:${rp.port}${c.readiness.path}`, statusProbeTimeoutMs);
           if (r.status !== undefined && r.status >= 200 && r.status < 300) return { name: c.name, state: 'running', health: 'healthy', url };
           const why = r.status ? `${c.readiness.path} answers HTTP ${r.status}` : `${c.readiness.path}: ${r.error}`;
           // Between two crashes a looping container looks "running": its restarts tell it from a slow start.
