@@ -11,7 +11,7 @@ import { ExitCode, UserError, type ErrorCode } from '../lib/errors.js';
 import { TIMEOUT_EXIT, type Exec, type RunResult } from '../lib/exec.js';
 import { BUILDX_STRICT_COMPOSE, compareVersions, composeRequirement, MIN_BUILDX, parseVersion, type ComposeFeature } from './compose-version.js';
 import { createDocker, inspectEngine, resolveEndpoint, unreachableError, withTimeout, type DockerApi, type DockerEndpoint, type Engine } from '../lib/docker.js';
-import { engineMemoryFix } from './engine-memory.js';
+import { engineResourcesFix } from './engine-resources.js';
 import { containerOnPort, portFree, describeHolder, findPortHolder, holderFix } from '../lib/ports.js';
 
 export interface PreflightDeps {
@@ -278,7 +278,7 @@ export function recommendedEngineGiB(stack: Stack): number {
 export function checkMemory(stack: Stack, engine: Pick<Engine, 'memTotal' | 'product' | 'kernel'>, platform: NodeJS.Platform = process.platform): PreflightCheck {
   const { requests, limits } = memoryNeeds(stack);
   const title = `memory for the ${stack.profile.name} profile`;
-  const fix = engineMemoryFix(engine, platform, recommendedEngineGiB(stack));
+  const fix = engineResourcesFix(engine, platform, { gib: recommendedEngineGiB(stack) });
   if (!engine.memTotal) return { id: 'memory', title, ok: true, severity: 'warn', detail: 'the engine does not report its memory' };
   if (engine.memTotal < requests) {
     return { id: 'memory', title, ok: false, severity: 'error', detail: `the engine has ${gib(engine.memTotal)}, the ${stack.profile.name} profile needs at least ${gib(requests)} (its requests)`, fix };

@@ -6,6 +6,7 @@ import { checkBuildx, checkCompose, checkConfigFiles, checkDocker, checkMemory, 
 import { composeFeatures, composeNeeds } from '../../scripts/runtimes/compose-version.js';
 import { composeDocument } from '../../scripts/render/compose.js';
 import type { Engine } from '../../scripts/lib/docker.js';
+import { engineResourcesFix } from '../../scripts/runtimes/engine-resources.js';
 import { configDir, dashboardsDir } from '../../scripts/lib/paths.js';
 import { buildStack } from '../../scripts/stack/model.js';
 import { unusedPort } from '../support/host-ports.js';
@@ -229,6 +230,22 @@ describe('preflight: memory, configs, and the combined error', () => {
     expect(fix('Rancher Desktop', 'darwin')).toMatch(/Preferences → Virtual Machine → Memory/);
     expect(fix('OrbStack', 'darwin')).toMatch(/OrbStack's memory limit/);
     expect(fix('dockerd', 'linux')).toMatch(/close other programs/);
+  });
+
+  it('asks for CPUs too where the check counts them (kind), in every product\'s way, WSL2 included', () => {
+    const ask = { cpus: 3, gib: 4 };
+    const fix = (product: Engine['product'], platform: NodeJS.Platform, kernel = '') => engineResourcesFix({ product, kernel }, platform, ask);
+    expect(fix('Docker Desktop', 'darwin', '6.10.14-linuxkit')).toBe('give Docker Desktop 3 CPUs and 4 GB: Settings → Resources → Advanced → CPU limit and Memory limit, then Apply & restart');
+    expect(fix('Docker Desktop', 'win32', '5.15.153.1-microsoft-standard-WSL2')).toBe(
+      'Docker Desktop runs in WSL2, which takes its CPUs and memory from WSL: put `memory=4GB` and `processors=3` under `[wsl2]` in `%UserProfile%\\.wslconfig`, run `wsl --shutdown`, then start Docker Desktop again',
+    );
+    expect(fix('Rancher Desktop', 'win32', '5.15.153.1-microsoft-standard-WSL2')).toMatch(/processors=3/);
+    expect(fix('Colima', 'darwin')).toBe('restart Colima with 3 CPUs and 4 GiB: `colima stop && colima start --cpu 3 --memory 4`');
+    expect(fix('Podman', 'darwin')).toBe('the Podman machine must be stopped to change its CPUs and memory: `podman machine stop && podman machine set --cpus 3 --memory 4096 && podman machine start`');
+    expect(fix('Podman', 'linux')).toBe('Podman runs on this machine: close other programs, or use a machine with 3 CPUs and 4 GiB');
+    expect(fix('OrbStack', 'darwin')).toBe("raise OrbStack's memory limit to 4 GB and its CPU limit to 3 (OrbStack Settings → System)");
+    expect(fix('Rancher Desktop', 'darwin')).toBe('give Rancher Desktop 3 CPUs and 4 GB: Preferences → Virtual Machine → CPUs and Memory');
+    expect(fix('dockerd', 'darwin')).toBe("give the engine's virtual machine 3 CPUs and 4 GiB (its CPUs and memory are what `docker info` reports)");
   });
 
   it('parses memory quantities', () => {

@@ -6,7 +6,7 @@
  *    kind's own control plane) against the CPUs and memory the engine has, with the profile that does fit.
  */
 import type { Container, PodSpec } from 'kubernetes-types/core/v1.js';
-import type { Engine, EngineProduct } from '../../lib/docker.js';
+import type { Engine } from '../../lib/docker.js';
 import { stderrTail } from '../../lib/exec.js';
 import { checkConfigFiles, checkDocker, checkLoopbackIsolation, checkPorts, parseBytes } from '../preflight.js';
 import { kubernetesObjects, type KubeObject } from '../../render/kubernetes.js';
@@ -15,6 +15,7 @@ import { buildStack, type Stack } from '../../stack/model.js';
 import { images } from '../../stack/versions.js';
 import type { PreflightCheck } from '../runtime.js';
 import { clusterExists, kind, KIND_INSTALL, KUBECTL_INSTALL, run, type KindContext } from './context.js';
+import { engineResourcesFix } from '../engine-resources.js';
 
 /**
  * What kind's control plane asks the scheduler for on its single node (kind's node image at the pinned release):
@@ -89,27 +90,10 @@ export function clusterNeeds(objects: KubeObject[]): ClusterNeeds {
 const cpus = (milli: number) => `${(milli / 1000).toFixed(2).replace(/\.?0+$/, '')} CPU${milli === 1000 ? '' : 's'}`;
 const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 
-/** How to give this engine more CPUs and memory. */
-export function engineResourcesFix(product: EngineProduct): string {
-  switch (product) {
-    case 'Colima':
-      return 'restart Colima bigger: `colima stop && colima start --cpu 4 --memory 8`';
-    case 'Docker Desktop':
-      return 'give Docker Desktop more CPUs and memory (Settings → Resources)';
-    case 'Podman':
-      return 'give the Podman machine more: `podman machine stop && podman machine set --cpus 4 --memory 8192 && podman machine start`';
-    case 'OrbStack':
-      return 'raise OrbStack\'s CPU and memory limits (Settings → System)';
-    case 'Rancher Desktop':
-      return 'give Rancher Desktop more CPUs and memory (Preferences → Virtual Machine)';
-    default:
-      return 'run on a machine with more CPUs and memory';
-  }
-}
-
 export interface CapacityInput {
   stack: Stack;
-  engine: Pick<Engine, 'cpus' | 'memTotal' | 'product'>;
+  engine: Pick<Engine, 'cpus' | 'memTotal' | 'product' | 'kernel'>;
+  platform: NodeJS.Platform;
   /** The render of this stack. */
   objects: KubeObject[];
   /** Renders of the other profiles, to name one that fits (same options otherwise). */
@@ -128,7 +112,9 @@ export function checkKindCapacity(input: CapacityInput): PreflightCheck[] {
   const have = { cpuMilli: engine.cpus * 1000, memoryBytes: engine.memTotal };
   const fits = (n: ClusterNeeds) => (!engine.cpus || n.total.cpuMilli <= have.cpuMilli) && (!engine.memTotal || n.total.memoryBytes <= have.memoryBytes);
   const fitting = (input.alternatives ?? []).filter((a) => a.profile !== name && fits(clusterNeeds(a.objects)));
-  const fix = [fitting.length ? `use \`--profile ${fitting[0].profile}\` (it fits this engine)` : undefined, engineResourcesFix(engine.product)].filter(Boolean).join(', or ');
+  // What this profile asks for, plus 1 GiB for the VM's own system (as the compose memory check recommends).
+  const ask = { cpus: Math.ceil(needs.total.cpuMilli / 1000), gib: Math.ceil(needs.total.memoryBytes / 1024 ** 3) + 1 };
+  const fix = [fitting.length ? `use \`--profile ${fitting[0].profile}\` (it fits this engine)` : undefined, engineResourcesFix(engine, input.platform, ask)].filter(Boolean).join(', or ');
   const breakdown = `the ${name} profile's pods ${cpus(needs.stack.cpuMilli)} / ${gib(needs.stack.memoryBytes)} + kind's control plane ${cpus(KIND_CONTROL_PLANE.cpuMilli)} / ${gib(KIND_CONTROL_PLANE.memoryBytes)}`;
   /** One resource's check: unknown (the engine does not say), short (pods would never be scheduled), or enough. */
   const resource = (id: 'cpu' | 'memory', what: string, noun: string, haveAmount: number, needAmount: number, show: (n: number) => string): PreflightCheck => {
@@ -275,7 +261,7 @@ export function checkCapacity(cx: KindContext, stack: Stack, engine: Engine): Pr
       return [];
     }
   });
-  return checkKindCapacity({ stack, engine, objects, alternatives });
+  return checkKindCapacity({ stack, engine, platform: cx.platform, objects, alternatives });
 }
 
 export async function checkKind(cx: KindContext): Promise<{ ok: boolean; checks: PreflightCheck[] }> {
