@@ -5,11 +5,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 
-/** "127.0.0.1:8099" -> "127.0.0.1", "[::1]:8099" -> "::1", "Demo:8099" -> "demo". */
+/**
+ * "127.0.0.1:8099" -> "127.0.0.1", "[::1]:8099" -> "::1", "Demo:8099" -> "demo"; "" for what is not a Host (an IPv6
+ * address without brackets). The same parse as the gateway's (config/gateway/gateway.mjs splitHost).
+ */
 function hostName(host) {
   const h = host.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
-  return h.replace(/:\d*$/, '');
+  const m = /^\[([^\]]+)\](?::\d*)?$/.exec(h) ?? /^([^:]+)(?::\d*)?$/.exec(h);
+  return m ? m[1] : '';
 }
 
 /**
@@ -20,6 +23,7 @@ function hostName(host) {
 export function hostAllowed(host, allowedHosts = []) {
   if (!host) return false;
   const name = hostName(host);
+  if (!name) return false;
   return isIP(name) !== 0 || name === 'localhost' || allowedHosts.includes(name);
 }
 
