@@ -91,10 +91,11 @@ export const images = {
   },
   mc: {
     repository: 'pgsty/mc',
-    tag: 'RELEASE.2026-03-13T08-57-32Z',
-    noDigest: `${PIN_REVIEW} §8 cites pgsty/mc:RELEASE.2026-03-13T08-57-32Z by tag only; the pgsty/mc digests found in public repositories belong to other tags (cfc83108… is RELEASE.2026-09-16T00-00-00Z)`,
+    tag: 'RELEASE.2026-09-16T00-00-00Z',
+    digest: 'sha256:cfc83108c3abb371f8fb84d99c1fdc88f8c237e022409b0081fb7c0a3be634dd',
+    digestSource: `pinned for pgsty/mc:RELEASE.2026-09-16T00-00-00Z by at least eight unrelated repositories (backup scripts, test harnesses, Dockerfiles, compose), third-party pins found by public code search on 2026-11-29 [3P]; ${PIN_REVIEW} §8 reviewed RELEASE.2026-03-13T08-57-32Z, for which no digest is pinned anywhere`,
     reason:
-      'The client Loki\'s Helm chart pairs with the pgsty images since chart 7.0.0 (commit 733fb71202) [S]; not renamed. The image has /bin/sh (ubi9-micro base), which the one-shot bucket job runs.',
+      'The client release of the Silo server we run (pgsty/silo:RELEASE.2026-09-16T00-00-00Z), the only pgsty/mc tag with digest evidence. Released images are ubi9-micro with /usr/bin/mc (pgsty/mc Dockerfile.goreleaser at the 2026-08-06 release [S]), so /bin/sh, stat and chown are there for the bucket job and the ownership step; this tag is run as `--entrypoint /bin/sh` / `entrypoint: [sh, -c, "until mc alias set …; mc mb --ignore-existing …"]` by third parties [3P]. alias set, mb, admin user add/info and admin policy create/attach are unchanged from 2026-03-13 to 2026-08-06 except help text [S pgsty/mc cmd/].',
   },
   seaweedfs: {
     repository: 'chrislusf/seaweedfs',

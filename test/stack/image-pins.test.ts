@@ -9,7 +9,7 @@ import { imageReference } from '../../scripts/stack/options.js';
 import { images, imageRef, type ImageKey, type ImagePin } from '../../scripts/stack/versions.js';
 
 /** No digest evidence for exactly these tags (see each pin's `noDigest`). */
-const withoutDigest: ImageKey[] = ['mimir', 'obi', 'mc'];
+const withoutDigest: ImageKey[] = ['mimir', 'obi'];
 
 const pins = Object.entries(images) as [ImageKey, ImagePin][];
 
