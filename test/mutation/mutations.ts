@@ -18,7 +18,6 @@ export interface Mutation {
 
 /** Tests that read the configs (correlation, cross-references, the committed renders, the model). */
 const configTests = ['test/configs/correlation.test.ts', 'test/configs/cross-refs.test.ts', 'test/render/committed.test.ts', 'test/stack/model.test.ts'];
-const composeRuntime = ['test/runtime/compose.test.ts'];
 
 export const mutations: Mutation[] = [
   {
@@ -27,7 +26,7 @@ export const mutations: Mutation[] = [
     file: 'scripts/runtimes/compose/status.ts',
     find: "if (r.status !== undefined && r.status >= 200 && r.status < 300) return { name: c.name, state: 'running', health: 'healthy', url };",
     replace: "return { name: c.name, state: 'running', health: 'healthy', url };",
-    tests: composeRuntime,
+    tests: ['test/runtime/compose/status.test.ts'],
   },
   {
     id: 'M2',
@@ -35,7 +34,7 @@ export const mutations: Mutation[] = [
     file: 'scripts/runtimes/compose/wait.ts',
     find: "if (r.status !== undefined && r.status >= 200 && r.status < 300) return { kind: 'ready' };",
     replace: "if (r.status !== undefined) return { kind: 'ready' };",
-    tests: composeRuntime,
+    tests: ['test/runtime/compose/diagnose.test.ts', 'test/runtime/compose/status.test.ts'],
   },
   { id: 'M3', what: 'Tempo HTTP port 3200 → 3201 in the model', file: 'scripts/stack/model.ts', find: 'tempo: { http: 3200,', replace: 'tempo: { http: 3201,', tests: ['test/stack/model.test.ts', 'test/stack/readme.test.ts', 'test/configs/cross-refs.test.ts'] },
   { id: 'M4', what: "Tempo's healthcheck dropped", file: 'scripts/stack/model.ts', find: "      healthcheck: ['/tempo', '-health'],\n", replace: '', tests: ['test/render/compose.test.ts', 'test/stack/model.test.ts'] },
@@ -45,7 +44,7 @@ export const mutations: Mutation[] = [
     file: 'scripts/runtimes/compose/preflight.ts',
     find: "checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir }), ...ports];",
     replace: "checkConfigFiles(stack, 'compose', { config: configDir, dashboards: dashboardsDir })];",
-    tests: composeRuntime,
+    tests: ['test/runtime/compose/preflight.test.ts'],
   },
   { id: 'M6', what: 'Grafana tracesToLogsV2 removed (renders not regenerated)', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '      tracesToLogsV2:\n', replace: '      tracesToLogsV2Removed:\n', tests: configTests },
   { id: 'M6b', what: 'Grafana tracesToLogsV2 removed, renders regenerated', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '      tracesToLogsV2:\n', replace: '      tracesToLogsV2Removed:\n', regenerate: true, tests: configTests },
@@ -54,10 +53,10 @@ export const mutations: Mutation[] = [
   { id: 'M9', what: 'metrics-generator without service-graphs, renders regenerated', file: 'config/tempo/tempo.yaml', find: 'processors: [service-graphs, span-metrics]', replace: 'processors: [span-metrics]', regenerate: true, tests: configTests },
   { id: 'M10', what: 'state file written 0644', file: 'scripts/lib/state.ts', find: 'await fh.chmod(0o600);', replace: 'await fh.chmod(0o644);', tests: ['test/lib/state.test.ts'] },
   { id: 'M11', what: 'Alloy exports traces to tempo:4316', file: 'config/alloy/config.alloy', find: 'endpoint = "tempo:4317"', replace: 'endpoint = "tempo:4316"', tests: ['test/configs/cross-refs.test.ts'] },
-  { id: 'M12', what: 'crash-loop detection disabled in up', file: 'scripts/runtimes/compose/wait.ts', find: "if (restarts >= 2 || (s.State === 'restarting' && restarts >= 1)) {", replace: 'if (false) {', tests: composeRuntime },
+  { id: 'M12', what: 'crash-loop detection disabled in up', file: 'scripts/runtimes/compose/wait.ts', find: "if (restarts >= 2 || (s.State === 'restarting' && restarts >= 1)) {", replace: 'if (false) {', tests: ['test/runtime/compose/wait.test.ts'] },
   { id: 'M13', what: 'at the deadline every pending component is blamed', file: 'scripts/runtimes/readiness.ts', find: 'const blamed = culprits.length ? culprits : pending;', replace: 'const blamed = pending;', tests: ['test/runtime/readiness.test.ts'] },
   { id: 'M14', what: 'default bind address 0.0.0.0', file: 'scripts/stack/model.ts', find: "const bindAddress = opts.bindAddress ?? '127.0.0.1';", replace: "const bindAddress = opts.bindAddress ?? '0.0.0.0';", tests: ['test/stack/model.test.ts', 'test/render/compose.test.ts'] },
-  { id: 'M15', what: 'kind down also deletes secrets', file: 'scripts/runtimes/kind/teardown.ts', find: "'configmaps', 'serviceaccounts', 'roles',", replace: "'configmaps', 'secrets', 'serviceaccounts', 'roles',", tests: ['test/runtime/kind.test.ts'] },
+  { id: 'M15', what: 'kind down also deletes secrets', file: 'scripts/runtimes/kind/teardown.ts', find: "'configmaps', 'serviceaccounts', 'roles',", replace: "'configmaps', 'secrets', 'serviceaccounts', 'roles',", tests: ['test/runtime/kind/teardown.test.ts'] },
   {
     id: 'M16',
     what: 'typo in a trace → metrics query (traces_spanmetrics_call_total), renders regenerated',
@@ -74,7 +73,7 @@ export const mutations: Mutation[] = [
     file: 'scripts/runtimes/compose/index.ts',
     find: "      for (const s of steps.values()) s.fail('interrupted');\n",
     replace: "      for (const s of steps.values()) s.fail('interrupted');\n      throw interrupted();\n",
-    tests: composeRuntime,
+    tests: ['test/runtime/compose/diagnose.test.ts'],
   },
   { id: 'M20', what: 'the kind runtime never loads (auto never picks kind)', file: 'scripts/runtimes/select.ts', find: 'return m.createKindRuntime ?? m.createRuntime;', replace: 'return undefined;', tests: ['test/runtime/select.test.ts'] },
 
@@ -89,14 +88,14 @@ export const mutations: Mutation[] = [
   { id: 'X8', what: 'logs → trace regex wants 33-64 hex digits', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '([0-9a-fA-F]{16,32})', replace: '([0-9a-fA-F]{33,64})', regenerate: true, tests: configTests },
   { id: 'X9', what: 'trace → metrics maps service.name to service_name (span metrics carry service)', file: 'config/grafana/provisioning/datasources/datasources.yaml', find: '            value: service\n        queries:', replace: '            value: service_name\n        queries:', regenerate: true, tests: configTests },
   { id: 'X10', what: 'auto picks kind when kubectl is missing', file: 'scripts/runtimes/select.ts', find: 'if (!k || !kc)', replace: 'if (!k)', tests: ['test/runtime/select.test.ts'] },
-  { id: 'X11', what: "the memory check dropped from the compose runtime's preflight", file: 'scripts/runtimes/compose/preflight.ts', find: 'checks.push(checkMemory(stack, d.engine, cx.platform), checkLoopbackIsolation(d.engine),', replace: 'checks.push(checkLoopbackIsolation(d.engine),', tests: composeRuntime },
-  { id: 'X12', what: 'kind down keeps the cluster role bindings', file: 'scripts/runtimes/kind/teardown.ts', find: "export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];", replace: "export const DOWN_CLUSTER_SCOPED = ['clusterroles'];", tests: ['test/runtime/kind.test.ts'] },
+  { id: 'X11', what: "the memory check dropped from the compose runtime's preflight", file: 'scripts/runtimes/compose/preflight.ts', find: 'checks.push(checkMemory(stack, d.engine, cx.platform), checkLoopbackIsolation(d.engine),', replace: 'checks.push(checkLoopbackIsolation(d.engine),', tests: ['test/runtime/compose/preflight.test.ts'] },
+  { id: 'X12', what: 'kind down keeps the cluster role bindings', file: 'scripts/runtimes/kind/teardown.ts', find: "export const DOWN_CLUSTER_SCOPED = ['clusterroles', 'clusterrolebindings'];", replace: "export const DOWN_CLUSTER_SCOPED = ['clusterroles'];", tests: ['test/runtime/kind/teardown.test.ts'] },
   { id: 'X13', what: 'the load generator stops catching up after a late timer', file: 'demo-app/loadgen/pacer.js', find: 'const n = Math.max(0, total - scheduled);', replace: 'const n = Math.min(1, Math.max(0, total - scheduled));', tests: ['test/demo-app/pacer.test.ts'] },
   // Runtime selection and the engine plan (compose runtime)
   { id: 'X14', what: 'auto picks kind when Docker does not answer', file: 'scripts/runtimes/select.ts', find: 'if (!dockerUp) return', replace: 'if (false) return', tests: ['test/runtime/select.test.ts'] },
   { id: 'X15', what: 'commands after up ignore the recorded kind runtime (status/down talk to compose)', file: 'scripts/runtimes/select.ts', find: "  if (recorded === 'kind') {", replace: "  if (recorded === ('kinds' as RuntimeName)) {", tests: ['test/runtime/select.test.ts'] },
-  { id: 'X16', what: 'a remote engine gets a local Docker socket mounted', file: 'scripts/runtimes/engine-plan.ts', find: '  if (isRemote(engine.endpoint)) {\n    return without(', replace: '  if (false) {\n    return without(', tests: ['test/runtime/engine-platforms.test.ts', ...composeRuntime] },
-  { id: 'X17', what: 'SELinux relabelling left on for Podman', file: 'scripts/runtimes/engine-plan.ts', find: "disableSelinuxLabels: engine.product === 'Podman'", replace: 'disableSelinuxLabels: false', tests: ['test/runtime/engine-platforms.test.ts', ...composeRuntime] },
+  { id: 'X16', what: 'a remote engine gets a local Docker socket mounted', file: 'scripts/runtimes/engine-plan.ts', find: '  if (isRemote(engine.endpoint)) {\n    return without(', replace: '  if (false) {\n    return without(', tests: ['test/runtime/engine-platforms.test.ts'] },
+  { id: 'X17', what: 'SELinux relabelling left on for Podman', file: 'scripts/runtimes/engine-plan.ts', find: "disableSelinuxLabels: engine.product === 'Podman'", replace: 'disableSelinuxLabels: false', tests: ['test/runtime/engine-platforms.test.ts', 'test/runtime/compose/start.test.ts'] },
   // verify: the check graph and Grafana's correlation logic it replays
   { id: 'X18', what: 'verify runs a check whose prerequisite failed', file: 'scripts/verify/runner.ts', find: '      if (blocked.length) {', replace: '      if (false) {', tests: ['test/verify/runner.test.ts'] },
   { id: 'X19', what: 'verify retries a definitive failure until the timeout', file: 'scripts/verify/runner.ts', find: 'if (last.ok || last.final || clock.now() + interval > until) break;', replace: 'if (last.ok || clock.now() + interval > until) break;', tests: ['test/verify/runner.test.ts'] },
@@ -112,5 +111,5 @@ export const mutations: Mutation[] = [
   { id: 'X31', what: "another engine's port forwarder reported as a process to kill", file: 'scripts/lib/ports.ts', find: "    if (engine) return { kind: 'engine', engine, pid: p.pid, command: p.command };", replace: '', tests: ['test/runtime/ports.test.ts'] },
   { id: 'X32', what: 'programs start in the CLI\'s process group (a stop leaves their children running)', file: 'scripts/lib/exec.ts', find: "      detached: platform !== 'win32',", replace: '      detached: false,', tests: ['test/lib/exec.test.ts'] },
   { id: 'X33', what: 'the compose release requirement ignores what the file uses', file: 'scripts/runtimes/compose-version.ts', find: 'needs.filter((n) => compareVersions(found, n.since) < 0)', replace: 'needs.filter(() => false)', tests: ['test/runtime/preflight.test.ts'] },
-  { id: 'X34', what: 'up mounts configs from the package folder again', file: 'scripts/render/compose.ts', find: "paths: { config: './config', dashboards: './dashboards', buildContext: input.buildContext ?? packageRoot },", replace: "paths: { config: packageRoot + '/config', dashboards: packageRoot + '/dashboards', buildContext: input.buildContext ?? packageRoot },", tests: composeRuntime },
+  { id: 'X34', what: 'up mounts configs from the package folder again', file: 'scripts/render/compose.ts', find: "paths: { config: './config', dashboards: './dashboards', buildContext: input.buildContext ?? packageRoot },", replace: "paths: { config: packageRoot + '/config', dashboards: packageRoot + '/dashboards', buildContext: input.buildContext ?? packageRoot },", tests: ['test/runtime/compose/start.test.ts'] },
 ];

@@ -3,7 +3,7 @@
  * and whether the second one's data claims can be applied over the first one's. Kubernetes refuses a changed
  * StatefulSet volumeClaimTemplate ("updates to statefulset spec for fields other than ... are forbidden") and a
  * resized claim on kind's `standard` StorageClass (no allowVolumeExpansion: kind pkg/build/nodeimage/const_storage.go),
- * so `up` must refuse those before it changes anything (the runtime's side: test/runtime/kind.test.ts).
+ * so `up` must refuse those before it changes anything (the runtime's side: test/runtime/kind/cluster-diff.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { kubernetesObjects } from '../../scripts/render/kubernetes.js';
