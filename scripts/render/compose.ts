@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Credentials } from '../lib/state.js';
 import { packageRoot } from '../lib/paths.js';
-import { defaultStackId, secretNames, stackIdEnv, stackLabel, userOn, type Component, type Dependency, type Stack } from '../stack/model.js';
+import { defaultStackId, envOn, secretNames, stackIdEnv, stackLabel, userOn, type Component, type Dependency, type Stack } from '../stack/model.js';
 import {
   assertSourceExists,
   configFilesFor,
@@ -25,6 +25,9 @@ import {
   type SourceDirs,
 } from './common.js';
 import { toYaml } from './yaml.js';
+import { GATEWAY } from '../stack/gateway.js';
+import { images, imageRef } from '../stack/versions.js';
+import { PROXIED_SOCKET, SOCKET_PROXY, SOCKET_PROXY_NETWORK, SOCKET_PROXY_USER, socketProxyEnv, socketProxyScript } from '../stack/socket-proxy.js';
 
 export interface ComposePaths {
   /** The config/ folder, relative to the compose file's directory (or absolute). */
@@ -51,13 +54,14 @@ export interface ComposeOptions {
 /** How the compose file adapts to the engine it runs on (scripts/runtimes/engine-plan.ts decides). */
 export interface EngineAdaptations {
   /**
-   * The Docker socket Alloy reads, as a path in the engine's filesystem (inside the VM for VM products); undefined
-   * when it cannot be mounted: Alloy then runs without container-log collection.
+   * The engine's Docker socket, as a path in the engine's filesystem (inside the VM for VM products), mounted into the
+   * socket proxy that Alloy reads the Docker API through; undefined when it cannot be mounted: no socket proxy, and
+   * Alloy runs without container-log collection.
    */
   dockerSocket: string | undefined;
   /**
-   * The socket's group on a rootful dockerd of this machine: Alloy then runs as its image's user (uid 473) with that
-   * group added, instead of root. Undefined (every other engine, `render --out`): root, as the model says.
+   * The socket's group on a rootful dockerd of this machine: the socket proxy then runs as the Node image's user with
+   * that group added, instead of root. Undefined (every other engine, `render --out`): root.
    */
   dockerSocketGroup?: number;
   /** Podman: SELinux labels off for containers that mount host files (Podman relabels nothing by itself). */
@@ -95,6 +99,7 @@ interface ComposeService {
   command?: string[];
   user?: string;
   group_add?: string[];
+  read_only?: boolean;
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: ComposeMount[];
@@ -107,14 +112,14 @@ interface ComposeService {
   security_opt?: string[];
   network_mode?: string;
   restart: 'no' | 'unless-stopped';
-  deploy?: { resources: { limits: { cpus?: number; memory: string } } };
-  networks?: Record<string, { aliases: string[] }>;
+  deploy?: { resources: { limits: { cpus?: number; memory: string; pids?: number } } };
+  networks?: Record<string, { aliases?: string[] }>;
   labels: Record<string, string>;
 }
 export interface ComposeFile {
   name: string;
   services: Record<string, ComposeService>;
-  networks: Record<string, { labels: Record<string, string> }>;
+  networks: Record<string, { internal?: boolean; labels: Record<string, string> }>;
   volumes?: Record<string, { labels: Record<string, string> }>;
 }
 
@@ -150,7 +155,8 @@ function healthcheck(c: Component, startInterval: boolean): ComposeHealthcheck |
 function dependsOn(c: Component, stack: Stack, engine: EngineAdaptations): ComposeService['depends_on'] {
   const byName = new Map(stack.components.map((x) => [x.name, x]));
   const out: NonNullable<ComposeService['depends_on']> = {};
-  if (needsOwner(c, engine)) out[DATA_OWNER_SERVICE] = { condition: 'service_completed_successfully' };
+  if (needsOwner(c, stack)) out[DATA_OWNER_SERVICE] = { condition: 'service_completed_successfully' };
+  if (readsDockerApi(c, engine)) out[SOCKET_PROXY] = { condition: 'service_started' };
   const condition = (d: Dependency) => {
     if (d.condition === 'completed') return 'service_completed_successfully' as const;
     // A component without an in-container health check can only be waited on as started.
@@ -170,33 +176,34 @@ export function composeMemory(q: string): string {
   return `${bytes}b`;
 }
 
-/**
- * The user a component runs as here, with any group it needs: Alloy on a rootful local dockerd runs as its image's
- * user with the Docker socket's group (engine.dockerSocketGroup) rather than root, which the model needs elsewhere.
- */
-function composeUser(c: Component, engine: EngineAdaptations): { user: string; groups: string[]; socketGroup: boolean } {
-  if (c.collectsLogs && engine.dockerSocket && engine.dockerSocketGroup !== undefined) return { user: c.user, groups: [String(engine.dockerSocketGroup)], socketGroup: true };
-  return { user: userOn(c, 'compose'), groups: [], socketGroup: false };
-}
+/** Alloy on an engine whose socket can be mounted: it reads the Docker API through the socket proxy. */
+const readsDockerApi = (c: Component, engine: EngineAdaptations) => Boolean(c.collectsLogs && engine.dockerSocket);
+
+/** Whether the compose file has the socket proxy: exactly when Alloy reads the Docker API. */
+export const hasSocketProxy = (stack: Stack, engine: EngineAdaptations) => stack.components.some((c) => readsDockerApi(c, engine));
+
+/** The image the ownership step runs (the bucket job's: mc on ubi-micro has sh, stat, chown), if the stack has one. */
+const ownerImage = (stack: Stack) => stack.components.find((c) => c.oneShot)?.image;
 
 /**
  * The ownership step runs for a component whose fresh volume its image does not give to its user (dataDirNeedsOwner),
- * and for Alloy reading the socket through its group: a volume from a run as root holds root's files (read positions).
+ * and for Alloy: earlier versions ran it as root on compose, and a volume from such a run holds root's files (read
+ * positions) that uid 473 could not write.
  */
-const needsOwner = (c: Component, engine: EngineAdaptations) =>
-  Boolean(c.dataDir && parseUser(composeUser(c, engine).user).uid !== 0 && (c.dataDirNeedsOwner || composeUser(c, engine).socketGroup));
+const needsOwner = (c: Component, stack: Stack) =>
+  Boolean(c.dataDir && ownerImage(stack) && parseUser(userOn(c, 'compose')).uid !== 0 && (c.dataDirNeedsOwner || c.collectsLogs));
 
 /** The ownership step, or undefined when no component needs it. Uses the bucket job's image (mc on ubi-micro: sh, stat, chown). */
-function dataOwnerService(stack: Stack, labels: Record<string, string>, engine: EngineAdaptations): ComposeService | undefined {
-  const owned = stack.components.filter((c) => needsOwner(c, engine));
-  const image = stack.components.find((c) => c.oneShot)?.image;
+function dataOwnerService(stack: Stack, labels: Record<string, string>): ComposeService | undefined {
+  const owned = stack.components.filter((c) => needsOwner(c, stack));
+  const image = ownerImage(stack);
   if (!owned.length || !image) return undefined;
   const script = owned
     .map((c) => {
-      const { uid, gid } = parseUser(composeUser(c, engine).user);
+      const { uid, gid } = parseUser(userOn(c, 'compose'));
       const dir = `/own/${c.name}`;
       // Alloy's data may hold files an earlier root run wrote under a directory it already owns: always all of it.
-      if (composeUser(c, engine).socketGroup) return `chown -R ${uid}:${gid} ${dir} || exit 1`;
+      if (c.collectsLogs) return `chown -R ${uid}:${gid} ${dir} || exit 1`;
       return `[ "$(stat -c %u:%g ${dir})" = "${uid}:${gid}" ] || chown -R ${uid}:${gid} ${dir} || exit 1`;
     })
     .join('; ');
@@ -215,10 +222,44 @@ function dataOwnerService(stack: Stack, labels: Record<string, string>, engine: 
   };
 }
 
-const portString = (ip: string, host: number, container: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${host}:${container}`;
+/**
+ * The socket proxy (scripts/stack/socket-proxy.ts), when the engine's socket can be mounted: the only container with
+ * the socket. It runs the gateway's Node image (an image override of the gateway applies to it too) as the image's
+ * non-root user with the socket's group where the engine plan knows it, otherwise as root, which owns the socket on
+ * every other engine it can be mounted from (no capability is needed to connect as the owner). Nothing is writable
+ * and nothing is published; only Alloy shares its network.
+ */
+function socketProxyService(stack: Stack, labels: Record<string, string>, engine: EngineAdaptations, opts: { configDir: string; sources: SourceDirs }): ComposeService | undefined {
+  const socket = engine.dockerSocket;
+  if (!socket || !hasSocketProxy(stack, engine)) return undefined;
+  assertSourceExists(socketProxyScript, opts.sources, SOCKET_PROXY);
+  const image = stack.components.find((c) => c.name === GATEWAY)?.image ?? imageRef(images.node);
+  const security = ['no-new-privileges:true', ...(engine.disableSelinuxLabels ? ['label=disable'] : [])];
+  return {
+    image,
+    entrypoint: ['node', socketProxyScript.target],
+    user: engine.dockerSocketGroup !== undefined ? SOCKET_PROXY_USER : '0:0',
+    ...(engine.dockerSocketGroup !== undefined ? { group_add: [String(engine.dockerSocketGroup)] } : {}),
+    environment: socketProxyEnv(),
+    volumes: [
+      { type: 'bind', source: `${opts.configDir.replace(/\/+$/, '')}/${socketProxyScript.source}`, target: socketProxyScript.target, read_only: true },
+      // read_only keeps the socket file from being replaced; it does not limit the API behind it (the proxy does).
+      // create_host_path: false: compose >= 2.30 sends binds through the legacy API, which makes a missing source an
+      // empty root-owned directory (docker/compose#12797); this makes it an error instead.
+      { type: 'bind', source: socket, target: PROXIED_SOCKET, read_only: true, bind: { create_host_path: false } },
+    ],
+    read_only: true,
+    cap_drop: ['ALL'],
+    security_opt: security,
+    restart: 'unless-stopped',
+    // Node needs about a dozen threads and 50 MiB; the limits only keep a runaway from taking the machine.
+    deploy: { resources: { limits: { ...(engine.cpuLimits ? { cpus: 0.25 } : {}), memory: '128M', pids: 64 } } },
+    networks: { [SOCKET_PROXY_NETWORK]: {} },
+    labels: { ...labels, 'com.mop-sandbox.component': SOCKET_PROXY },
+  };
+}
 
-/** Where Alloy finds the socket inside its container (the configs' `host = "unix:///var/run/docker.sock"`). */
-export const DOCKER_SOCKET_TARGET = '/var/run/docker.sock';
+const portString = (ip: string, host: number, container: number) => `${ip.includes(':') ? `[${ip}]` : ip}:${host}:${container}`;
 
 /** A component's config files on compose; without a Docker socket, none of those that read it. */
 export function composeConfigFiles(c: Component, engine: EngineAdaptations = defaultEngine) {
@@ -242,11 +283,9 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     if (c.build) svc.build = { context: paths.buildContext, dockerfile: c.build.dockerfile };
     if (c.entrypoint) svc.entrypoint = c.entrypoint.map(literal);
     if (c.args.length || c.runtimeArgs?.compose?.length) svc.command = [...c.args, ...(c.runtimeArgs?.compose ?? [])].map(literal);
-    const runAs = composeUser(c, engine);
-    svc.user = runAs.user;
-    if (runAs.groups.length) svc.group_add = runAs.groups;
+    svc.user = userOn(c, 'compose');
 
-    const env = Object.entries(c.env).map(([k, v]): [string, typeof v] => [k, k === stackIdEnv ? project : v]);
+    const env = Object.entries(envOn(c, 'compose')).map(([k, v]): [string, typeof v] => [k, k === stackIdEnv ? project : v]);
     if (env.length) {
       svc.environment = Object.fromEntries(env.map(([k, v]) => [k, typeof v === 'string' ? literal(v) : secretRef(v.secret)]));
     }
@@ -270,13 +309,6 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     if (mountsDashboards(c)) {
       listDashboards(sources.dashboards); // fails clearly when the folder is missing
       mounts.push({ type: 'bind', source: paths.dashboards, target: DASHBOARDS_TARGET, read_only: true });
-    }
-    // read_only keeps the socket file from being replaced; it does not limit the Docker API behind it (a read-only
-    // mount does not stop connect() on a socket). Whoever controls Alloy controls the engine: README, security notes.
-    // create_host_path: false: compose >= 2.30 sends binds through the legacy API, which makes a missing source an
-    // empty root-owned directory (docker/compose#12797); this makes it an error instead.
-    if (c.collectsLogs && engine.dockerSocket) {
-      mounts.push({ type: 'bind', source: engine.dockerSocket, target: DOCKER_SOCKET_TARGET, read_only: true, bind: { create_host_path: false } });
     }
     if (mounts.length) svc.volumes = mounts;
 
@@ -304,12 +336,21 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
     svc.deploy = { resources: { limits: engine.cpuLimits ? { cpus: quantityCpus(c.resources.limits.cpu), memory } : { memory } } };
     // The same gossip name as the headless Service on Kubernetes; Docker's DNS answers it with every replica.
     if (c.gossipService) svc.networks = { default: { aliases: [c.gossipService] } };
+    // Alloy also joins the socket proxy's network, which no other container does.
+    if (readsDockerApi(c, engine)) svc.networks = { ...(svc.networks ?? { default: {} }), [SOCKET_PROXY_NETWORK]: {} };
     svc.labels = labels;
     services[c.name] = svc;
   }
-  const owner = dataOwnerService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name }, engine);
+  const owner = dataOwnerService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name });
   if (owner) services[DATA_OWNER_SERVICE] = owner;
-  const doc: ComposeFile = { name: project, services, networks: { default: { labels: own } } };
+  const networks: ComposeFile['networks'] = { default: { labels: own } };
+  const proxy = socketProxyService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name }, engine, { configDir: paths.config, sources });
+  if (proxy) {
+    services[SOCKET_PROXY] = proxy;
+    // internal: no route out of it; the proxy needs none, and Alloy has the default network for everything else.
+    networks[SOCKET_PROXY_NETWORK] = { internal: true, labels: own };
+  }
+  const doc: ComposeFile = { name: project, services, networks };
   if (Object.keys(volumes).length) doc.volumes = volumes;
   return doc;
 }
@@ -389,6 +430,11 @@ export function composeRenderFiles(input: ComposeRenderInput): RenderFile[] {
     files.push({ path: '.env', content: renderEnvFile(input.credentials), mode: 0o600 });
   }
   const seen = new Set<string>();
+  // The socket proxy's script, when the file has a socket proxy.
+  if (hasSocketProxy(stack, input.engine ?? defaultEngine)) {
+    seen.add(displayPath(socketProxyScript));
+    files.push({ path: displayPath(socketProxyScript), content: readSource(socketProxyScript, sources, SOCKET_PROXY) });
+  }
   for (const c of stack.components) {
     for (const f of composeConfigFiles(c, input.engine)) {
       const path = displayPath(f);

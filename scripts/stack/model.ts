@@ -4,6 +4,7 @@
  */
 import { grafanaPlugins, images, imageRef, type ImageKey, type ImagePin } from './versions.js';
 import { quantityBytes } from './quantities.js';
+import { DOCKER_HOST_ENV, socketProxyDockerHost } from './socket-proxy.js';
 import { frontedPorts, GATEWAY, gatewayPortName, gatewayRoutes, isFronted } from './gateway.js';
 import { fallbackResources, profiles, type Profile, type ProfileName, type ResourceSpec, type ScaledComponent } from './profiles.js';
 
@@ -105,7 +106,7 @@ export interface Component {
   dataDir?: string;
   /** uid:gid the component runs as; data volumes must be writable by it. Non-root unless `rootBecause` says why not. */
   user: string;
-  /** Per-runtime user where a runtime needs another (Alloy reads the Docker socket on compose). */
+  /** Per-runtime user where a runtime needs another. */
   runtimeUser?: Partial<Record<RuntimeName, string>>;
   /** Why this component runs as root on some runtime (shown in the README's security notes; tests require it). */
   rootBecause?: string;
@@ -596,13 +597,9 @@ export function buildStack(opts: StackOptions = {}): Stack {
       ],
       uiPath: '/',
       dataDir: '/var/lib/alloy/data',
-      // The image's alloy user (grafana/alloy Dockerfile: uid 473, owns /var/lib/alloy). On compose Alloy reads the
-      // Docker socket, owned by root and a host-specific group: the compose render adds that group where the engine plan
-      // can read it (a rootful dockerd on this machine) and otherwise runs Alloy as root (runtimes/engine-plan.ts); the
-      // socket is root on the host in any case (README, security notes).
+      // The image's alloy user (grafana/alloy Dockerfile: uid 473, owns /var/lib/alloy), on every runtime. On compose
+      // Alloy reads the Docker API through the socket proxy (socket-proxy.ts), never the socket itself.
       user: '473:473',
-      runtimeUser: { compose: '0:0' },
-      rootBecause: 'reads the Docker socket to collect container logs on compose where the socket\'s group cannot be given to it (on a rootful local dockerd it runs as uid 473 with that group; on kind always as uid 473)',
       dependsOn: [
         { name: 'tempo', condition: 'started' },
         { name: 'mimir', condition: 'started' },
@@ -628,6 +625,8 @@ export function buildStack(opts: StackOptions = {}): Stack {
       ],
       // MOP_STORE picks the object store scrape in stack-*.alloy (only the MinIO line is scraped).
       env: { ...tenancyEnv, MOP_STORE: store, [stackIdEnv]: defaultStackId },
+      // Where the docker configs (compose only) reach the Docker API: the socket proxy.
+      runtimeEnv: { compose: { [DOCKER_HOST_ENV]: socketProxyDockerHost } },
       // A StatefulSet on Kubernetes: each replica keeps its data directory (log read positions, WAL) on its own
       // volume, so a restarted replica goes on where it stopped instead of re-reading every container log.
       workload: 'StatefulSet',

@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   buildStack,
   backendSecrets,
+  envOn,
   buckets as modelBuckets,
   s3Backends,
   storeKinds,
@@ -20,6 +21,7 @@ import {
   type StackOptions,
 } from '../../scripts/stack/model.js';
 import { profileNames } from '../../scripts/stack/profiles.js';
+import { socketProxyScript } from '../../scripts/stack/socket-proxy.js';
 import { parseAlloy, type AlloyBlock } from '../support/alloy-grammar.js';
 import { configDir, dashboardsDir } from './paths.js';
 
@@ -187,6 +189,8 @@ describe('config files and the stack model', () => {
   it('every config file is mounted by a component, and every mounted file exists', () => {
     const full = [false, true].map((collectAllLogs) => buildStack({ store: 'minio', obi: true, demo: true, collectAllLogs }));
     const mounted = new Set(full.flatMap((s) => s.components).flatMap((c) => c.configFiles.filter((f) => f.from !== 'dashboards').map((f) => f.source)));
+    // The socket proxy is a service of the compose render, not a component (scripts/stack/socket-proxy.ts).
+    mounted.add(socketProxyScript.source);
     expect(configFiles.filter((f) => !mounted.has(f))).toEqual([]);
     expect([...mounted].filter((f) => !configFiles.includes(f))).toEqual([]);
   });
@@ -216,7 +220,9 @@ describe('environment variables', () => {
     ]);
     expect(envVarsIn('grafana/provisioning/datasources/datasources.yaml')).toEqual(['MOP_TENANT']);
     expect(envVarsIn('alloy/config.alloy')).toEqual(['MOP_TENANT']);
-    expect(envVarsIn('alloy/discovery-docker-stack.alloy')).toEqual(['MOP_STACK_ID']);
+    expect(envVarsIn('alloy/discovery-docker-stack.alloy')).toEqual(['MOP_DOCKER_HOST', 'MOP_STACK_ID']);
+    expect(envVarsIn('alloy/discovery-docker-all.alloy')).toEqual(['MOP_DOCKER_HOST']);
+    expect(envVarsIn('alloy/logs-docker.alloy')).toEqual(['MOP_DOCKER_HOST']);
     expect(envVarsIn('alloy/stack-compose.alloy')).toEqual(['MOP_STORE']);
     expect(envVarsIn('alloy/stack-kubernetes.alloy')).toEqual(['MOP_STORE']);
     expect(envVarsIn('mimir/mimir.yaml')).toEqual(expect.arrayContaining(['RING_REPLICATION_FACTOR']));
@@ -230,10 +236,14 @@ describe('environment variables', () => {
       for (const source of configFiles) {
         const c = byFile.get(source);
         if (!c) continue; // the other log scope's discovery file
+        // Set on every runtime the file is mounted on.
+        const runtimes = c.configFiles.find((f) => f.source === source)?.runtimes ?? (['compose', 'kind'] as const);
         for (const name of envVarsIn(source)) {
-          const v = c.env[name];
-          expect(v, `${source} reads ${name}, which ${c.name} does not set`).toBeDefined();
-          if (typeof v === 'string') expect(v, `${c.name}: ${name} is empty`).not.toBe('');
+          for (const runtime of runtimes) {
+            const v = envOn(c, runtime)[name];
+            expect(v, `${source} reads ${name}, which ${c.name} does not set on ${runtime}`).toBeDefined();
+            if (typeof v === 'string') expect(v, `${c.name}: ${name} is empty on ${runtime}`).not.toBe('');
+          }
         }
       }
     });

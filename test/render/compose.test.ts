@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, writeFileSync, cpSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -9,6 +9,7 @@ import { configDir, packageRoot } from '../../scripts/lib/paths.js';
 import { secretEnvName } from '../../scripts/render/common.js';
 import { DATA_OWNER_SERVICE, type EngineAdaptations, composeDocument, composeMemory, composeRenderFiles, renderCompose, renderEnvFile } from '../../scripts/render/compose.js';
 import { buildStack, secretNames, stackLabel, userOn, type Stack } from '../../scripts/stack/model.js';
+import { DOCKER_HOST_ENV, SOCKET_PROXY, SOCKET_PROXY_NETWORK, SOCKET_PROXY_PORT } from '../../scripts/stack/socket-proxy.js';
 import { skipGroup } from '../support/skips.js';
 import { composeV2, composeValidator, fakeCredentials, label, stackOf, tempDir, variants } from './helpers.js';
 
@@ -112,7 +113,7 @@ describe('compose renderer', () => {
     expect(renderCompose(stack)).toMatch(/restart: "no"/);
   });
 
-  it('mounts data volumes, compose-only configs read-only, dashboards for Grafana and the Docker socket for Alloy', () => {
+  it('mounts data volumes, compose-only configs read-only, dashboards for Grafana and the Docker socket for the socket proxy only', () => {
     const stack = buildStack();
     const doc = composeDocument(stack);
     expect(doc.volumes).toHaveProperty('tempo-data');
@@ -121,18 +122,30 @@ describe('compose renderer', () => {
     expect(alloyTargets).toContain('/etc/alloy/logs-docker.alloy');
     expect(alloyTargets).not.toContain('/etc/alloy/logs-kubernetes.alloy');
     // create_host_path: false, so a missing socket fails instead of becoming an empty root-owned directory.
-    expect(doc.services.alloy.volumes).toContainEqual({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true, bind: { create_host_path: false } });
+    expect(doc.services[SOCKET_PROXY].volumes).toContainEqual({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true, bind: { create_host_path: false } });
+    expect(doc.services[SOCKET_PROXY].volumes).toContainEqual({ type: 'bind', source: '../config/socket-proxy/socket-proxy.mjs', target: '/etc/mop/socket-proxy/socket-proxy.mjs', read_only: true });
+    // No other service mounts the socket.
+    const withSocket = Object.entries(doc.services).filter(([, svc]) => (svc.volumes ?? []).some((v) => v.source.endsWith('.sock') || v.target.endsWith('.sock')));
+    expect(withSocket.map(([n]) => n)).toEqual([SOCKET_PROXY]);
     expect(doc.services.grafana.volumes).toContainEqual({ type: 'bind', source: '../dashboards', target: '/etc/mop/dashboards', read_only: true });
     for (const s of Object.values(doc.services)) for (const v of s.volumes ?? []) if (v.type === 'bind') expect(v.read_only).toBe(true);
     expect(doc.services.demo.build).toEqual({ context: '..', dockerfile: 'demo-app/Dockerfile' });
   });
 
-  it('mounts the engine\'s own Docker socket; without one, Alloy gets neither the socket nor the files that read it, and the header says so', () => {
+  it('mounts the engine\'s own Docker socket into the socket proxy; without one, no proxy and Alloy gets none of the files that read it, and the header says so', () => {
     const stack = buildStack();
     const own = composeDocument(stack, { engine: { dockerSocket: '/run/user/1000/podman/podman.sock', disableSelinuxLabels: false, cpuLimits: true } });
-    expect(own.services.alloy.volumes).toContainEqual(expect.objectContaining({ source: '/run/user/1000/podman/podman.sock', target: '/var/run/docker.sock', bind: { create_host_path: false } }));
+    expect(own.services[SOCKET_PROXY].volumes).toContainEqual(expect.objectContaining({ source: '/run/user/1000/podman/podman.sock', target: '/var/run/docker.sock', bind: { create_host_path: false } }));
+    expect(own.services.alloy.volumes!.map((v) => v.source)).not.toContain('/run/user/1000/podman/podman.sock');
     const none = { dockerSocket: undefined, disableSelinuxLabels: false, cpuLimits: true };
-    const targets = composeDocument(stack, { engine: none }).services.alloy.volumes!.map((v) => v.target);
+    const without = composeDocument(stack, { engine: none });
+    expect(without.services[SOCKET_PROXY]).toBeUndefined();
+    expect(without.networks[SOCKET_PROXY_NETWORK]).toBeUndefined();
+    expect(without.services.alloy.depends_on?.[SOCKET_PROXY]).toBeUndefined();
+    expect(Object.keys(without.services.alloy.networks ?? {})).not.toContain(SOCKET_PROXY_NETWORK);
+    expect(composeRenderFiles({ stack, engine: none, envFile: false }).map((f) => f.path)).not.toContain('config/socket-proxy/socket-proxy.mjs');
+    expect(composeRenderFiles({ stack, envFile: false }).map((f) => f.path)).toContain('config/socket-proxy/socket-proxy.mjs');
+    const targets = without.services.alloy.volumes!.map((v) => v.target);
     expect(targets).not.toContain('/var/run/docker.sock');
     expect(targets).not.toContain('/etc/alloy/logs-docker.alloy');
     expect(targets.filter((t) => t.includes('discovery-docker'))).toEqual([]);
@@ -150,6 +163,7 @@ describe('compose renderer', () => {
       expect(svc.security_opt?.includes('label=disable') ?? false, name).toBe(binds && !svc.privileged);
     }
     expect(podman.services.alloy.security_opt).toEqual(['no-new-privileges:true', 'label=disable']);
+    expect(podman.services[SOCKET_PROXY].security_opt).toEqual(['no-new-privileges:true', 'label=disable']);
     for (const svc of Object.values(composeDocument(stack).services)) expect(svc.security_opt ?? []).not.toContain('label=disable');
   });
 
@@ -163,32 +177,90 @@ describe('compose renderer', () => {
     expect(composeDocument(buildStack()).services.tempo.deploy!.resources.limits.cpus).toBeGreaterThan(0);
   });
 
-  it("runs Alloy as its own user with the socket's group when the engine plan knows it, and gives it its volume first", () => {
+  it("runs the socket proxy as the Node image's user with the socket's group when the engine plan knows it, else as root; locked down either way", () => {
     const stack = buildStack({ store: 'minio' });
-    const doc = composeDocument(stack, { engine: { dockerSocket: '/var/run/docker.sock', dockerSocketGroup: 105, disableSelinuxLabels: false, cpuLimits: true } });
-    expect(doc.services.alloy).toMatchObject({ user: '473:473', group_add: ['105'], cap_drop: ['ALL'] });
-    expect(doc.services.alloy.cap_add).toBeUndefined();
-    // A volume an earlier root run wrote holds root's files: the ownership step gives all of it to uid 473, every time.
-    expect(doc.services.alloy.depends_on![DATA_OWNER_SERVICE]).toEqual({ condition: 'service_completed_successfully' });
-    expect(doc.services[DATA_OWNER_SERVICE].command![0]).toContain('chown -R 473:473 /own/alloy || exit 1');
-    expect(doc.services[DATA_OWNER_SERVICE].volumes).toContainEqual({ type: 'volume', source: 'alloy-data', target: '/own/alloy' });
-    // Without a socket, or without a known group: as the model says (root), no group.
-    for (const engine of [{ dockerSocket: undefined, dockerSocketGroup: 105 }, { dockerSocket: '/var/run/docker.sock' }]) {
-      const alloy = composeDocument(stack, { engine: { disableSelinuxLabels: false, cpuLimits: true, ...engine } }).services.alloy;
-      expect(alloy.user, JSON.stringify(engine)).toBe('0:0');
-      expect(alloy.group_add).toBeUndefined();
+    const engine = { dockerSocket: '/var/run/docker.sock', dockerSocketGroup: 105, disableSelinuxLabels: false, cpuLimits: true };
+    const doc = composeDocument(stack, { engine });
+    const proxy = doc.services[SOCKET_PROXY];
+    expect(proxy).toMatchObject({
+      image: doc.services.gateway.image,
+      entrypoint: ['node', '/etc/mop/socket-proxy/socket-proxy.mjs'],
+      user: '1000:1000',
+      group_add: ['105'],
+      read_only: true,
+      cap_drop: ['ALL'],
+      security_opt: ['no-new-privileges:true'],
+      restart: 'unless-stopped',
+      environment: { MOP_SOCKET_PROXY_SOCKET: '/var/run/docker.sock', MOP_SOCKET_PROXY_PORT: String(SOCKET_PROXY_PORT) },
+      labels: { [stackLabel]: 'mop-sandbox', 'com.mop-sandbox.component': SOCKET_PROXY },
+    });
+    expect(proxy.cap_add).toBeUndefined();
+    expect(proxy.privileged).toBeUndefined();
+    expect(proxy.deploy!.resources.limits).toMatchObject({ memory: '128M', pids: 64 });
+    // Reachable only on its own internal network, which only Alloy joins; nothing published.
+    expect(proxy.ports).toBeUndefined();
+    expect(proxy.networks).toEqual({ [SOCKET_PROXY_NETWORK]: {} });
+    expect(doc.networks[SOCKET_PROXY_NETWORK]).toEqual({ internal: true, labels: { [stackLabel]: 'mop-sandbox' } });
+    const members = Object.entries(doc.services).filter(([, svc]) => Object.keys(svc.networks ?? {}).includes(SOCKET_PROXY_NETWORK)).map(([n]) => n).sort();
+    expect(members).toEqual(['alloy', SOCKET_PROXY]);
+    // Without a known group (every other engine, `render --out`): root, which owns the socket there, still no capability.
+    for (const other of [{ dockerSocket: '/var/run/docker.sock' }, { dockerSocket: '/run/podman/podman.sock' }]) {
+      const p = composeDocument(stack, { engine: { disableSelinuxLabels: false, cpuLimits: true, ...other } }).services[SOCKET_PROXY];
+      expect(p.user, JSON.stringify(other)).toBe('0:0');
+      expect(p.group_add).toBeUndefined();
+      expect(p).toMatchObject({ read_only: true, cap_drop: ['ALL'] });
+      expect(p.cap_add).toBeUndefined();
     }
   });
 
-  it('runs every component as non-root except Alloy (Docker socket) and OBI (eBPF), each with its reason in the model', () => {
+  it('Alloy holds no Docker socket: uid 473, no group, its Docker API is the socket proxy, started first; its volume is given to it', () => {
+    for (const engine of [
+      { dockerSocket: '/var/run/docker.sock', dockerSocketGroup: 105, disableSelinuxLabels: false, cpuLimits: true },
+      { dockerSocket: '/var/run/docker.sock', disableSelinuxLabels: false, cpuLimits: true },
+      { dockerSocket: '/run/podman/podman.sock', disableSelinuxLabels: true, cpuLimits: true },
+      { dockerSocket: undefined, disableSelinuxLabels: false, cpuLimits: true },
+    ]) {
+      for (const store of ['minio', 'seaweedfs', 'external'] as const) {
+        const stack = buildStack({ store, ...(store === 'external' ? { s3Endpoint: 's3.example:443' } : {}) });
+        const doc = composeDocument(stack, { engine });
+        const alloy = doc.services.alloy;
+        const what = `${store} ${JSON.stringify(engine)}`;
+        expect(alloy.user, what).toBe('473:473');
+        expect(alloy.group_add, what).toBeUndefined();
+        expect(alloy.cap_add, what).toBeUndefined();
+        expect(alloy.cap_drop, what).toEqual(['ALL']);
+        expect((alloy.volumes ?? []).filter((v) => v.type === 'bind' && !v.source.includes('/config/alloy/')), what).toEqual([]);
+        expect(alloy.environment![DOCKER_HOST_ENV], what).toBe(`tcp://${SOCKET_PROXY}:${SOCKET_PROXY_PORT}`);
+        if (engine.dockerSocket) {
+          expect(alloy.depends_on![SOCKET_PROXY], what).toEqual({ condition: 'service_started' });
+          expect(Object.keys(alloy.networks!).sort(), what).toEqual(['default', SOCKET_PROXY_NETWORK]);
+        }
+        // A volume an earlier root run wrote holds root's files: the ownership step gives all of it to uid 473, every time.
+        expect(alloy.depends_on![DATA_OWNER_SERVICE], what).toEqual({ condition: 'service_completed_successfully' });
+        expect(doc.services[DATA_OWNER_SERVICE].command![0], what).toContain('chown -R 473:473 /own/alloy || exit 1');
+        expect(doc.services[DATA_OWNER_SERVICE].volumes, what).toContainEqual({ type: 'volume', source: 'alloy-data', target: '/own/alloy' });
+      }
+    }
+  });
+
+  it('runs every component as non-root except OBI (eBPF), each with its reason in the model; the socket proxy and the ownership step are root only where they must be', () => {
     const stack = buildStack({ obi: true, store: 'minio' });
     const doc = composeDocument(stack);
     const root = Object.entries(doc.services).filter(([, s]) => s.user!.split(':')[0] === '0').map(([n]) => n).sort();
-    expect(root).toEqual(['alloy', 'data-owner', 'obi']);
-    expect(doc.services.alloy).toMatchObject({ cap_drop: ['ALL'], cap_add: ['DAC_OVERRIDE'] });
+    // The default render (`render --out`) cannot know the socket's group: the proxy runs as root (see above).
+    expect(root).toEqual(['data-owner', 'obi', SOCKET_PROXY]);
     expect(doc.services.grafana.cap_add).toBeUndefined();
     for (const c of stack.components) if (userOn(c, 'compose').startsWith('0:')) expect(c.rootBecause, c.name).toBeTruthy();
-    for (const c of buildStack({ store: 'seaweedfs' }).components) expect(userOn(c, 'compose').startsWith('0:'), c.name).toBe(c.name === 'alloy');
+    for (const c of buildStack({ store: 'seaweedfs' }).components) expect(userOn(c, 'compose').startsWith('0:'), c.name).toBe(false);
+    const grouped = composeDocument(stack, { engine: { dockerSocket: '/var/run/docker.sock', dockerSocketGroup: 105, disableSelinuxLabels: false, cpuLimits: true } });
+    expect(Object.entries(grouped.services).filter(([, s]) => s.user!.split(':')[0] === '0').map(([n]) => n).sort()).toEqual(['data-owner', 'obi']);
+  });
+
+  it('the socket proxy reads exactly the settings the render gives it', () => {
+    const script = readFileSync(join(configDir, 'socket-proxy', 'socket-proxy.mjs'), 'utf8');
+    const read = [...new Set([...script.matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]))].sort();
+    // MOP_SOCKET_PROXY_HOST is for running it by hand (tests bind 127.0.0.1); in the stack it listens on its network.
+    expect(read).toEqual([...Object.keys(composeDocument(buildStack()).services[SOCKET_PROXY].environment!), 'MOP_SOCKET_PROXY_HOST'].sort());
   });
 
   it('gives non-root components whose image lacks an owned data directory their volume through a one-shot ownership step', () => {
@@ -196,7 +268,7 @@ describe('compose renderer', () => {
     const doc = composeDocument(stack);
     const owner = doc.services[DATA_OWNER_SERVICE];
     // Store (Silo) and Mimir: their images have no /data owned by the user they run as.
-    expect(owner.volumes!.map((v) => v.source).sort()).toEqual(['mimir-data', 'store-data']);
+    expect(owner.volumes!.map((v) => v.source).sort()).toEqual(['alloy-data', 'mimir-data', 'store-data']);
     expect(owner).toMatchObject({ user: '0:0', cap_drop: ['ALL'], cap_add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'], network_mode: 'none', restart: 'no' });
     expect(owner.command![0]).toContain('chown -R 1000:1000 /own/store');
     expect(owner.command![0]).toContain('chown -R 10001:10001 /own/mimir');
