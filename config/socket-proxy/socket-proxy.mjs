@@ -49,9 +49,11 @@ const RULES = ALLOWED.map((a) => ({ ...a, re: new RegExp(`^${VERSION}${a.path.re
  * exactly the path that was checked.
  * @param {string | undefined} method
  * @param {string | undefined} url
+ * @returns {{ allowed: true } | { allowed: false, status: number, error: string }}
  */
 export function decide(method, url) {
-  const raw = String(url ?? '').split(/[?#]/)[0];
+  // Only the query string is split off: a '#' stays in the path, which then is not plain and is refused.
+  const raw = String(url ?? '').split('?')[0];
   let path;
   try {
     const decoded = decodeURIComponent(raw).replace(/\/{2,}/g, '/');
@@ -77,7 +79,10 @@ function refuse(res, status, error) {
   res.end(body);
 }
 
-/** The proxy server (not yet listening). */
+/**
+ * The proxy server (not yet listening).
+ * @param {{ socketPath: string, log?: { error: (message: string) => void } }} options
+ */
 export function createSocketProxy({ socketPath, log = console }) {
   // No request or socket timeout may end a follow stream (requestTimeout covers only the request's own arrival).
   const server = http.createServer({ requestTimeout: 0 }, (req, res) => {

@@ -1,0 +1,225 @@
+/**
+ * The socket proxy's rules (config/socket-proxy/socket-proxy.mjs): only the read calls Alloy v1.18.1 makes pass
+ * (the script's header cites each), everything else is refused before it reaches the socket. The real process in
+ * front of the real engine, driven by the Docker CLI, is test/engine/socket-proxy.test.ts; here the forwarding runs
+ * against a unix-socket server of the test's own, to show a follow stream is streamed and closed with its client.
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ALLOWED, createSocketProxy, decide } from '../../config/socket-proxy/socket-proxy.mjs';
+
+type Verdict = { allowed: boolean; status?: number; error?: string };
+const verdict = (method: string, url: string): Verdict => decide(method, url);
+
+const ID = 'd2a7c0b8e8f14f3c9b5e0a6f7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d';
+
+describe('socket proxy allow-list', () => {
+  it('passes the calls Alloy makes, with and without the /v1.NN prefix, query strings included', () => {
+    const allowed: [string, string][] = [
+      ['HEAD', '/_ping'],
+      ['GET', '/_ping'],
+      ['GET', '/containers/json'],
+      ['GET', '/containers/json?filters=%7B%22label%22%3A%7B%22dev.mop-sandbox.stack%3Dmop-sandbox%22%3Atrue%7D%7D'],
+      ['GET', '/networks'],
+      ['GET', `/containers/${ID}/json`],
+      ['GET', `/containers/${ID}/logs?follow=1&since=1764400000&stderr=1&stdout=1&timestamps=1`],
+      ['GET', '/containers/mop-sandbox-tempo-1/logs?tail=10'],
+    ];
+    for (const [method, url] of allowed) {
+      expect(verdict(method, url), `${method} ${url}`).toEqual({ allowed: true });
+      const versioned = url.replace(/^/, '/v1.41');
+      expect(verdict(method, versioned), `${method} ${versioned}`).toEqual({ allowed: true });
+      expect(verdict(method, url.replace(/^/, '/v1.52')), `${method} /v1.52${url}`).toEqual({ allowed: true });
+    }
+    expect(ALLOWED.map((a) => `${a.methods.join('/')} ${a.path}`)).toEqual([
+      'HEAD/GET /_ping',
+      'GET /containers/json',
+      'GET /networks',
+      'GET /containers/{id}/json',
+      'GET /containers/{id}/logs',
+    ]);
+  });
+
+  it('refuses every write method, also on allowed paths', () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']) {
+      for (const url of ['/_ping', '/containers/json', '/networks', `/containers/${ID}/json`, `/v1.41/containers/${ID}/logs`]) {
+        const v = verdict(method, url);
+        expect(v.allowed, `${method} ${url}`).toBe(false);
+        expect(v.status).toBe(403);
+        expect(v.error).toContain(`${method} ${url.split('?')[0]} is refused`);
+      }
+    }
+    expect(verdict('HEAD', '/containers/json').allowed).toBe(false);
+  });
+
+  it('refuses every other path: create, exec, images, build, volumes, archive, attach, events, info, swarm, plugins', () => {
+    const refused = [
+      ['POST', '/containers/create'],
+      ['POST', '/v1.41/containers/create?name=x'],
+      ['GET', '/containers/create'],
+      ['POST', `/containers/${ID}/exec`],
+      ['GET', `/containers/${ID}/exec`],
+      ['POST', '/exec/x/start'],
+      ['GET', '/exec/x/json'],
+      ['POST', '/images/create?fromImage=alpine'],
+      ['GET', '/images/json'],
+      ['POST', '/build'],
+      ['GET', '/volumes'],
+      ['POST', '/volumes/create'],
+      ['GET', `/containers/${ID}/archive?path=/etc/shadow`],
+      ['PUT', `/containers/${ID}/archive?path=/`],
+      ['GET', `/containers/${ID}/export`],
+      ['GET', `/containers/${ID}/attach/ws`],
+      ['POST', `/containers/${ID}/attach`],
+      ['GET', `/containers/${ID}/top`],
+      ['GET', `/containers/${ID}/changes`],
+      ['GET', '/events'],
+      ['GET', '/info'],
+      ['GET', '/version'],
+      ['GET', '/swarm'],
+      ['GET', '/secrets'],
+      ['GET', '/plugins'],
+      ['GET', '/networks/bridge'],
+      ['GET', '/containers/json/x'],
+      ['GET', `/containers/${ID}/logs/x`],
+      ['GET', '/'],
+      ['GET', ''],
+      ['GET', '/v1.41'],
+      ['GET', '/vX.41/containers/json'],
+      ['GET', '/v1.41/v1.41/containers/json'],
+      ['GET', '/containers/.hidden/json'],
+    ];
+    for (const [method, url] of refused) {
+      const v = verdict(method, url);
+      expect(v.allowed, `${method} ${url}`).toBe(false);
+      expect(v.status, `${method} ${url}`).toBe(403);
+    }
+  });
+
+  it('refuses traversal, encoded slashes, doubled slashes and other non-plain paths instead of cleaning them', () => {
+    const tricks = [
+      `/containers/x/../../build`,
+      `/containers/${ID}/../../exec/x/start`,
+      '/containers/json/../../build',
+      '/v1.41/containers/x/../create',
+      '/containers/x%2F..%2F..%2Fbuild/json',
+      '/containers/x%2Fjson',
+      '/containers%2Fjson',
+      '/%63ontainers/json',
+      '/containers/%2e%2e/json',
+      '/containers/./json',
+      '//containers/json',
+      '/containers//json',
+      '/_ping/',
+      '/containers/json/',
+      '/containers/json#frag',
+      'containers/json',
+      `/containers/${ID}/logs\\..\\..\\build`,
+    ];
+    for (const url of tricks) {
+      const v = verdict('GET', url);
+      expect(v.allowed, url).toBe(false);
+      expect(v.status, url).toBe(403);
+    }
+    // Malformed percent-encoding: 400, nothing forwarded.
+    expect(verdict('GET', '/containers/%E0%A4%A/json')).toMatchObject({ allowed: false, status: 400 });
+  });
+});
+
+describe('socket proxy forwarding (a unix-socket server of the test in place of the engine)', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  async function setup() {
+    const dir = mkdtempSync(join(tmpdir(), 'mop-sockproxy-'));
+    const socketPath = join(dir, 'docker.sock');
+    const seen: string[] = [];
+    let streamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (streamClosed = resolve));
+    const engine = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.url!.includes('/logs')) {
+        res.writeHead(200, { 'content-type': 'application/vnd.docker.multiplexed-stream' });
+        res.write('line 1\n');
+        const timer = setInterval(() => res.write('tick\n'), 20);
+        res.on('close', () => {
+          clearInterval(timer);
+          streamClosed();
+        });
+        return;
+      }
+      res.writeHead(200, { 'api-version': '1.41', 'content-type': 'text/plain' });
+      res.end(req.method === 'HEAD' ? undefined : 'OK');
+    });
+    await new Promise<void>((r) => engine.listen(socketPath, r));
+    const log: string[] = [];
+    const proxy = createSocketProxy({ socketPath, log: { error: (m: string) => void log.push(m) } });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as AddressInfo).port;
+    cleanups.push(() => {
+      proxy.close();
+      proxy.closeAllConnections();
+      engine.close();
+      engine.closeAllConnections();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return { port, seen, log, closed };
+  }
+
+  const request = (port: number, method: string, path: string) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method, path }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('forwards allowed calls unchanged and answers refused ones itself with 403 JSON naming the method and path, logged', async () => {
+    const { port, seen, log } = await setup();
+    const ping = await request(port, 'GET', '/_ping');
+    expect(ping).toMatchObject({ status: 200, body: 'OK' });
+    expect(ping.headers['api-version']).toBe('1.41');
+    expect((await request(port, 'HEAD', '/_ping')).status).toBe(200);
+    const refused = await request(port, 'POST', '/v1.41/containers/create');
+    expect(refused.status).toBe(403);
+    expect(refused.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(refused.body).message).toMatch(/^POST \/v1\.41\/containers\/create is refused by the mop-sandbox socket proxy/);
+    expect((await request(port, 'GET', '/containers/x/../../build')).status).toBe(403);
+    // Nothing refused reached the engine.
+    expect(seen).toEqual(['GET /_ping', 'HEAD /_ping']);
+    expect(log).toHaveLength(2);
+    expect(log[0]).toContain('refused POST /v1.41/containers/create');
+  });
+
+  it('streams a follow answer as it comes, and closes the engine\'s stream when the client goes away', async () => {
+    const { port, seen, closed } = await setup();
+    const got: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'GET', path: `/v1.41/containers/${ID}/logs?follow=1&stdout=1` }, (res) => {
+        expect(res.statusCode).toBe(200);
+        res.on('data', (d) => {
+          got.push(String(d));
+          // Several chunks arrived while the engine's answer is still open: nothing waits for its end.
+          if (got.join('').split('tick').length > 3) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', (e) => (got.length ? undefined : reject(e)));
+      req.end();
+    });
+    expect(got.join('')).toMatch(/^line 1\ntick\n/);
+    await closed;
+    expect(seen).toEqual([`GET /v1.41/containers/${ID}/logs?follow=1&stdout=1`]);
+  });
+});
