@@ -1,11 +1,12 @@
 /**
- * What the compose render adapts to on the engine that answered: the Docker socket Alloy reads (the engine's own,
+ * What the compose render adapts to on the engine that answered: the Docker socket the socket proxy mounts for Alloy (the engine's own,
  * never a guessed path), SELinux labels (Podman), CPU limits (rootless engines without cpu delegation). Each decision
  * comes with the preflight check that says it, so `up` and `doctor` explain what the render left out and why.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { SYSTEM_SOCKET, type Engine, type EngineProduct } from '../lib/docker.js';
 import type { EngineAdaptations } from '../render/compose.js';
+import { SOCKET_PROXY_USER } from '../stack/socket-proxy.js';
 import type { PreflightCheck } from './runtime.js';
 
 /** Products whose engine runs in a VM: a bind source is a path inside that VM, where the socket is /var/run/docker.sock. */
@@ -61,8 +62,9 @@ export interface SocketPlan {
   /** The bind source (in the engine's filesystem), or undefined: no container-log collection. */
   source: string | undefined;
   /**
-   * The socket's group, when Alloy can read the socket through it as its own non-root user (a rootful dockerd on
-   * this machine: the socket is the host's file, root:<group> 660). Undefined: Alloy runs as root, `rootReason` says why.
+   * The socket's group, when the socket proxy can read the socket through it as the Node image's non-root user (a
+   * rootful dockerd on this machine: the socket is the host's file, root:<group> 660). Undefined: the proxy runs as
+   * root, `rootReason` says why.
    */
   group?: number;
   rootReason?: string;
@@ -72,7 +74,7 @@ export interface SocketPlan {
 const socketTitle = 'Docker socket for container logs';
 
 /**
- * The Docker socket Alloy mounts. Engines in a VM (the VM products, and every engine on macOS or Windows):
+ * The Docker socket the socket proxy mounts (Alloy reads the Docker API through the proxy). Engines in a VM (the VM products, and every engine on macOS or Windows):
  * /var/run/docker.sock inside the VM (each product's VM has it; Podman machine links it to the user's Podman socket,
  * podman pkg/machine/ignition). Local Linux engines: the endpoint's
  * own unix socket (rootless Docker's $XDG_RUNTIME_DIR/docker.sock, Podman's podman.sock), checked to exist and be a
@@ -86,7 +88,7 @@ export function planDockerSocket(engine: EngineFacts, platform: NodeJS.Platform,
   if (engine.eci) {
     return without(
       'Docker Desktop\'s Enhanced Container Isolation does not let containers mount the Docker socket',
-      'ask your Docker administrator to allow the socket mount for the Alloy image (ECI "Docker socket mount permissions"), or accept no container logs in Loki',
+      'ask your Docker administrator to allow the socket mount for the Node image the socket proxy runs (ECI "Docker socket mount permissions"), or accept no container logs in Loki',
     );
   }
   if (isRemote(engine.endpoint)) {
@@ -124,13 +126,13 @@ export function planDockerSocket(engine: EngineFacts, platform: NodeJS.Platform,
       title: socketTitle,
       ok: true,
       severity: 'warn',
-      detail: `${path} (the engine's own socket); ${reader.group !== undefined ? `Alloy reads it as its own user (uid 473) with the socket's group ${reader.group}` : `Alloy reads it as root: ${reader.rootReason}`}`,
+      detail: `${path} (the engine's own socket); ${reader.group !== undefined ? `the socket proxy reads it as the Node image's user (uid ${SOCKET_PROXY_USER.split(':')[0]}) with the socket's group ${reader.group}` : `the socket proxy reads it as root: ${reader.rootReason}`}; Alloy gets only the proxy's read-only calls`,
     },
   };
 }
 
 /**
- * Whether Alloy can read a local engine's socket without root: only a rootful dockerd's socket is a plain host file
+ * Whether the socket proxy can read a local engine's socket without root: only a rootful dockerd's socket is a plain host file
  * whose group a container user can be given (`group_add`). A rootless engine's socket belongs to the user, whom the
  * engine maps to root inside its containers (root there is that unprivileged user on the host); Podman's socket
  * and every VM product's are not files of this machine whose group means the same inside the engine.

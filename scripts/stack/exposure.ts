@@ -1,10 +1,12 @@
 /**
  * What a stack exposes beyond the user's own account, said before anything starts: ports bound off loopback
  * (every API there is unauthenticated) need an explicit flag, and an image swapped on a component that holds
- * host privileges (Alloy with the Docker socket, OBI privileged with the host PID namespace) is announced.
+ * host privileges or reads them (the gateway's image runs the socket proxy with the Docker socket on compose, Alloy
+ * reads every container's logs and settings, OBI is privileged in the host PID namespace) is announced.
  */
 import { usageError } from '../lib/errors.js';
 import type { Component, Stack, StackOptions } from './model.js';
+import { GATEWAY } from './gateway.js';
 
 export const ALLOW_NON_LOOPBACK_FLAG = 'allow-non-loopback';
 
@@ -12,7 +14,9 @@ export const isLoopback = (address: string) => address === '::1' || /^127\.\d{1,
 
 function privilege(c: Component): string | undefined {
   if (c.privileged || c.hostPid) return 'runs privileged in the host PID namespace';
-  if (c.collectsLogs) return 'reads the Docker socket or every pod log (root on the engine\'s host)';
+  if (c.collectsLogs) return 'reads every container\'s logs and settings (environment included) through the socket proxy, or every pod log';
+  // The compose render runs the socket proxy on the gateway's image (render/compose.ts).
+  if (c.name === GATEWAY) return 'on compose also runs the socket proxy, which holds the Docker socket (root on the engine\'s host)';
   return undefined;
 }
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { buildStack, runtimeNames, stackLabel, type RuntimeName } from '../../scripts/stack/model.js';
 import { composeDocument } from '../../scripts/render/compose.js';
 import { images } from '../../scripts/stack/versions.js';
+import { DOCKER_HOST_ENV, SOCKET_PROXY, SOCKET_PROXY_PORT, socketProxyDockerHost } from '../../scripts/stack/socket-proxy.js';
 import { parseAlloy, type AlloyBlock, type AlloyFile } from '../support/alloy-grammar.js';
 import { skipGroup } from '../support/skips.js';
 import { checkAlloy, type AlloyReference } from './alloy-check.js';
@@ -216,6 +217,19 @@ describe('log collection scope (security review F6)', () => {
     expect(values.strings[0]).toBe(`${stackLabel}=`);
     expect(values.value.replace(/\s+/g, ' ')).toBe(`["${stackLabel}=" + sys.env("MOP_STACK_ID")]`);
     expect(values.calls.map((c) => [c.name, c.stringArgs])).toEqual([['sys.env', ['MOP_STACK_ID']]]);
+  });
+
+  it('Alloy reaches the Docker API only at the socket proxy, over tcp:// (an http:// host gets a timeout that would cut follow streams)', () => {
+    const hosts = [
+      attr(block('discovery-docker-stack.alloy', 'discovery.docker'), 'host')!,
+      attr(block('discovery-docker-all.alloy', 'discovery.docker'), 'host')!,
+      attr(block('logs-docker.alloy', 'loki.source.docker'), 'host')!,
+    ];
+    for (const h of hosts) expect(h.value).toBe(`sys.env("${DOCKER_HOST_ENV}")`);
+    expect(socketProxyDockerHost).toBe(`tcp://${SOCKET_PROXY}:${SOCKET_PROXY_PORT}`);
+    const doc = composeDocument(buildStack());
+    expect(doc.services.alloy.environment![DOCKER_HOST_ENV]).toBe(socketProxyDockerHost);
+    expect(doc.services[SOCKET_PROXY].environment!.MOP_SOCKET_PROXY_PORT).toBe(String(SOCKET_PROXY_PORT));
   });
 
   it('the compose render gives Alloy its project as MOP_STACK_ID and puts the same label on every service', () => {

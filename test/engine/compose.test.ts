@@ -34,7 +34,7 @@ const starts = async (s: Sandbox, service: string, dir: string) => {
   const c = (await s.containers(false)).find((x) => x.Labels['com.docker.compose.service'] === service)!;
   return (await execIn(c.Id, ['cat', `${dir}/standin-starts`], s.docker)).trim().split('\n').length;
 };
-const longRunning = ['alloy', 'demo', 'gateway', 'grafana', 'loki', 'mimir', 'store', 'tempo'];
+const longRunning = ['alloy', 'demo', 'gateway', 'grafana', 'loki', 'mimir', 'socket-proxy', 'store', 'tempo'];
 
 describe.each(engines)('compose runtime on $name (stand-in images)', ({ name: engineName, skip, engine }) => {
 // Podman 4.3's API service answers slowly while several projects start at once (its /info took over 8 s here):
@@ -161,15 +161,16 @@ describe.skipIf(skip)[engineName === 'Podman' ? 'sequential' : 'concurrent']('ca
     }
   }, 120_000);
 
-  engineCase('stand-in: every component runs non-root (Alloy too on a rootful dockerd, through the socket\'s group); the store and Mimir own their fresh volumes; Alloy knows its stack', async () => {
+  engineCase('stand-in: every component runs non-root (the socket proxy too on a rootful dockerd, through the socket\'s group); the store and Mimir own their fresh volumes; Alloy knows its stack and holds no socket', async () => {
     const s = await sandbox('users');
     const up = await s.run('up', '--no-open');
     expect(up.code, up.stderr).toBe(ExitCode.ok);
     const byService = new Map((await s.containers()).map((c) => [c.Labels['com.docker.compose.service'], c]));
     for (const name of longRunning) {
       const uid = (await execIn(byService.get(name)!.Id, ['id', '-u'], s.docker)).trim();
-      // Alloy needs root only where the socket's group cannot be given to it (Podman); on this rootful dockerd it has it.
-      expect(uid === '0', `${name} runs as uid ${uid}`).toBe(name === 'alloy' && engineName === 'Podman');
+      // The socket proxy needs root only where the socket's group cannot be given to it (Podman); on this rootful
+      // dockerd it has it. Alloy holds no socket and is never root.
+      expect(uid === '0', `${name} runs as uid ${uid}`).toBe(name === 'socket-proxy' && engineName === 'Podman');
     }
     // The stand-ins recorded their start in the data directory, which only works once the ownership step ran.
     expect(await starts(s, 'store', '/data')).toBe(1);
@@ -179,15 +180,23 @@ describe.skipIf(skip)[engineName === 'Podman' ? 'sequential' : 'concurrent']('ca
     expect((await docker.getContainer(owner.Id).inspect()).State.ExitCode).toBe(0);
     const alloy = await docker.getContainer(byService.get('alloy')!.Id).inspect();
     expect(alloy.Config.Env).toContain(`MOP_STACK_ID=${s.project}`);
-    if (engineName === 'Docker Engine') {
-      expect(alloy.Config.User).toBe('473:473');
-      expect(alloy.HostConfig.GroupAdd).toEqual([String(statSync('/var/run/docker.sock').gid)]);
-    }
-    // The engine's own socket, read-only; SELinux labels off on Podman only.
+    expect(alloy.Config.User).toBe('473:473');
+    expect(alloy.HostConfig.GroupAdd ?? []).toEqual([]);
+    expect(alloy.Config.Env).toContain('MOP_DOCKER_HOST=tcp://socket-proxy:2375');
+    expect(alloy.Mounts.filter((m) => m.Type === 'bind' && /\.sock$/.test(`${m.Source} ${m.Destination}`))).toEqual([]);
+    // The engine's own socket, read-only, in the socket proxy only; SELinux labels off on Podman only.
+    const proxy = await docker.getContainer(byService.get('socket-proxy')!.Id).inspect();
     const socket = engineName === 'Podman' ? podman!.socket : '/var/run/docker.sock';
-    expect(alloy.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: socket, Destination: '/var/run/docker.sock', RW: false }));
-    expect(alloy.HostConfig.SecurityOpt ?? []).toEqual(engineName === 'Podman' ? expect.arrayContaining(['label=disable']) : expect.not.arrayContaining(['label=disable']));
-    // Alloy's component API (the stand-in serves Alloy 1.18.1's shapes) finds containers through that socket: no warning.
+    expect(proxy.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: socket, Destination: '/var/run/docker.sock', RW: false }));
+    expect(proxy.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: expect.arrayContaining(['ALL']) });
+    expect(proxy.NetworkSettings.Ports ?? {}).toEqual({});
+    if (engineName === 'Docker Engine') {
+      expect(proxy.Config.User).toBe('1000:1000');
+      expect(proxy.HostConfig.GroupAdd).toEqual([String(statSync('/var/run/docker.sock').gid)]);
+    }
+    for (const c of [alloy, proxy]) expect(c.HostConfig.SecurityOpt ?? []).toEqual(engineName === 'Podman' ? expect.arrayContaining(['label=disable']) : expect.not.arrayContaining(['label=disable']));
+    // Alloy's component API (the stand-in serves Alloy 1.18.1's shapes) finds containers when the socket proxy answers
+    // at the host its config names: no warning.
     const status = await s.run('status', '--json');
     expect(status.json.warnings).toEqual([]);
     for (const c of await s.containers()) expect(c.Labels['dev.mop-sandbox.stack'], c.Names[0]).toBe(s.project);
@@ -195,8 +204,8 @@ describe.skipIf(skip)[engineName === 'Podman' ? 'sequential' : 'concurrent']('ca
 
   // Engine-independent (the status command and Alloy's component API): on the shared engine only, to spare CI time.
   if (engineName === 'Docker Engine') {
-    engineCase('stand-in: status warns when Alloy\'s docker discovery finds no containers (its socket path answers nothing)', async () => {
-      const s = await sandbox('nologs', { alloy: { dockerSocket: '/nonexistent/docker.sock' } });
+    engineCase('stand-in: status warns when Alloy\'s docker discovery finds no containers (its Docker API answers nothing)', async () => {
+      const s = await sandbox('nologs', { alloy: { dockerHost: 'tcp://socket-proxy:1' } });
       const up = await s.run('up', '--no-open');
       expect(up.code, up.stderr).toBe(ExitCode.ok);
       const status = await s.run('status', '--json');

@@ -48,7 +48,7 @@ async function sandbox(...args: Parameters<typeof createSandbox>) {
 
 const service = (c: { Labels: Record<string, string> }) => c.Labels['com.docker.compose.service'];
 const running = async (s: Sandbox) => (await s.containers(false)).map(service).sort();
-const longRunning = ['alloy', 'demo', 'gateway', 'grafana', 'loki', 'mimir', 'store', 'tempo'];
+const longRunning = ['alloy', 'demo', 'gateway', 'grafana', 'loki', 'mimir', 'socket-proxy', 'store', 'tempo'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What a person reads: the error line (and its why), else the given line of the output. */

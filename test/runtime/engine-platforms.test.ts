@@ -2,7 +2,7 @@
  * Platform decisions from recorded engine answers: each fixture in fixtures/engines/ is one product's `docker info`
  * and `docker version` (GET /info, GET /version) with the endpoint the CLI resolves for it, and names where it comes
  * from (two are recorded on this machine: Debian's dockerd and Debian's podman 4.3). From those answers alone:
- * which product, rootless or not, SELinux, ECI, OSType, memory, the Docker socket Alloy mounts, SELinux labels, CPU
+ * which product, rootless or not, SELinux, ECI, OSType, memory, the Docker socket the socket proxy mounts, SELinux labels, CPU
  * limits, and the checks `up`/`doctor` show.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -72,14 +72,14 @@ describe('platform decisions from recorded engine answers (fixtures/engines)', (
     });
   }
 
-  it("Alloy reads the socket without root only on a rootful local dockerd, through the socket's group; elsewhere the check says why root", async () => {
+  it("the socket proxy reads the socket without root only on a rootful local dockerd, through the socket's group; elsewhere the check says why root", async () => {
     const withGroup = { ...host(), socketGroup: (p: string) => (p === '/var/run/docker.sock' ? 105 : 1000) };
     const groups = Object.fromEntries(await Promise.all(Object.keys(expected).map(async (n) => [n, (await decide(n, withGroup)).adaptations.dockerSocketGroup] as const)));
     expect(Object.entries(groups).filter(([, g]) => g !== undefined)).toEqual([['dockerd-linux', 105]]);
     const socketCheck = async (n: string) => (await decide(n, withGroup)).checks.find((c) => c.id === 'docker-socket')!.detail;
-    expect(await socketCheck('dockerd-linux')).toBe("/var/run/docker.sock (the engine's own socket); Alloy reads it as its own user (uid 473) with the socket's group 105");
-    expect(await socketCheck('docker-rootless-linux')).toMatch(/Alloy reads it as root: a rootless engine maps its user to root inside containers/);
-    expect(await socketCheck('podman-rootful-linux')).toMatch(/Alloy reads it as root: the socket's group on Podman cannot be given/);
+    expect(await socketCheck('dockerd-linux')).toBe("/var/run/docker.sock (the engine's own socket); the socket proxy reads it as the Node image's user (uid 1000) with the socket's group 105; Alloy gets only the proxy's read-only calls");
+    expect(await socketCheck('docker-rootless-linux')).toMatch(/the socket proxy reads it as root: a rootless engine maps its user to root inside containers/);
+    expect(await socketCheck('podman-rootful-linux')).toMatch(/the socket proxy reads it as root: the socket's group on Podman cannot be given/);
     // A group that cannot be read: root, and said so.
     expect((await decide('dockerd-linux')).adaptations.dockerSocketGroup).toBeUndefined();
   });

@@ -106,7 +106,9 @@ describe('exposure', () => {
   it('announces a registry mirror on the privileged components, not on the others', () => {
     const opts = { registryMirror: 'mirror.example.com/', obi: true };
     const warnings = exposureWarnings(buildStack(opts), opts, false);
-    expect(warnings.map((w) => w.split(' ')[0]).sort()).toEqual(['alloy', 'obi']);
+    // The gateway's image also runs the socket proxy, which holds the Docker socket on compose.
+    expect(warnings.map((w) => w.split(' ')[0]).sort()).toEqual(['alloy', 'gateway', 'obi']);
+    expect(warnings.find((w) => w.startsWith('gateway'))).toMatch(/socket proxy, which holds the Docker socket/);
     expect(exposureWarnings(buildStack({ obi: true }), { obi: true }, false)).toEqual([]);
   });
 });

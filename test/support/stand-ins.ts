@@ -15,7 +15,8 @@
  *   mode        'ok' | 'never-ready' (answers 404 forever) | 'exit' (exits with exitCode at start)
  *               | 'oom' (at start, one process holds ever more memory until the kernel kills it at the limit)
  *               | 'fill' (at start, writes 16 MiB into its data directory, then exits 1: on a small volume it fills it)
- *   dockerSocket  Alloy: the path its component API checks for a socket (a missing one: discovery finds nothing)
+ *   dockerHost  Alloy: the Docker API its component API pings (default: MOP_DOCKER_HOST, the socket proxy, as its
+ *               config reads it; no answer: discovery finds nothing)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -32,8 +33,8 @@ export interface StandInBehavior {
   readyDelay?: number;
   mode?: 'ok' | 'never-ready' | 'exit' | 'oom' | 'fill';
   exitCode?: number;
-  /** Alloy only: where its component API looks for the Docker socket (default /var/run/docker.sock, the mount target). */
-  dockerSocket?: string;
+  /** Alloy only: the Docker API (tcp://host:port) its component API pings instead of MOP_DOCKER_HOST, the socket proxy. */
+  dockerHost?: string;
 }
 
 const applets = [
@@ -101,8 +102,8 @@ done
 /**
  * Alloy's UI port: the readiness path and the component API (GET /api/v0/web/components[/<id>]) from the fixtures in
  * test/support/alloy-api/ (Alloy v1.18.1's shapes). Like the real Alloy, it lists docker log components only when
- * their config is mounted, and discovery.docker finds containers only when the Docker socket (/var/run/docker.sock, or
- * STANDIN_DOCKER_SOCKET) is a socket.
+ * their config is mounted, and discovery.docker finds containers only when the Docker API its config names answers:
+ * MOP_DOCKER_HOST (the socket proxy, tcp://socket-proxy:2375) or STANDIN_DOCKER_HOST, asked for /_ping.
  */
 const alloyApi = String.raw`#!/bin/sh
 read -r method path proto
@@ -112,7 +113,10 @@ f=
 case "$path" in
   "$STANDIN_READY_PATH") [ -f "$STANDIN_ROOT$path" ] && f="$STANDIN_ROOT$path" ;;
   /api/v0/web/components) if [ -f /etc/alloy/logs-docker.alloy ]; then f=/alloy-api/components.json; else f=/alloy-api/components-no-docker.json; fi ;;
-  /api/v0/web/components/discovery.docker.containers) if [ -S "$STANDIN_DOCKER_SOCKET" ]; then f=/alloy-api/discovery-docker.json; else f=/alloy-api/discovery-docker-empty.json; fi ;;
+  /api/v0/web/components/discovery.docker.containers)
+    api=$STANDIN_DOCKER_HOST; [ -z "$api" ] && api=$MOP_DOCKER_HOST
+    api=$(printf %s "$api" | sed 's|^tcp://||')
+    if [ -n "$api" ] && wget -q -O /dev/null -T 3 "http://$api/_ping"; then f=/alloy-api/discovery-docker.json; else f=/alloy-api/discovery-docker-empty.json; fi ;;
   /api/v0/web/components/loki.source.docker.containers) f=/alloy-api/loki-source-docker.json ;;
 esac
 if [ -n "$f" ]; then
@@ -192,7 +196,7 @@ function behaviourEnv(c: Component, b: StandInBehavior): Record<string, string> 
     STANDIN_READY_DELAY: String(b.readyDelay ?? 0),
     STANDIN_MODE: b.mode ?? 'ok',
     STANDIN_EXIT_CODE: String(b.exitCode ?? 3),
-    STANDIN_DOCKER_SOCKET: b.dockerSocket ?? '/var/run/docker.sock',
+    STANDIN_DOCKER_HOST: b.dockerHost ?? '',
   };
 }
 

@@ -80,7 +80,7 @@ describe('compose runtime: up', () => {
     expect(checks.find((c) => c.id === 'cpu-limits')).toMatchObject({ ok: false, severity: 'warn' });
     expect(checks.find((c) => c.id === 'docker-socket')).toMatchObject({
       ok: true,
-      detail: `${sock} (the engine's own socket); Alloy reads it as root: the socket's group on Podman cannot be given to a container user`,
+      detail: `${sock} (the engine's own socket); the socket proxy reads it as root: the socket's group on Podman cannot be given to a container user; Alloy gets only the proxy's read-only calls`,
     });
 
     const dockerd = world({ stack, images: present });
