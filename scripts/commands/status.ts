@@ -20,7 +20,7 @@ export function printStatus(out: Output, list: ComponentStatus[]): void {
 }
 
 /**
- * On compose, container logs reach Loki only while Alloy can read the Docker socket, and Alloy's own health does
+ * On compose, container logs reach Loki only while Alloy can read the Docker API (the socket proxy), and Alloy's own health does
  * not show it: ask Alloy's component API (clients/alloy.ts) once Alloy runs and its UI answers on its published port.
  */
 async function logCollectionWarnings(runtime: string, stack: Stack, list: ComponentStatus[]): Promise<string[]> {

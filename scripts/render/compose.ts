@@ -119,7 +119,7 @@ interface ComposeService {
 export interface ComposeFile {
   name: string;
   services: Record<string, ComposeService>;
-  networks: Record<string, { internal?: boolean; labels: Record<string, string> }>;
+  networks: Record<string, { labels: Record<string, string> }>;
   volumes?: Record<string, { labels: Record<string, string> }>;
 }
 
@@ -347,8 +347,9 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
   const proxy = socketProxyService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name }, engine, { configDir: paths.config, sources });
   if (proxy) {
     services[SOCKET_PROXY] = proxy;
-    // internal: no route out of it; the proxy needs none, and Alloy has the default network for everything else.
-    networks[SOCKET_PROXY_NETWORK] = { internal: true, labels: own };
+    // A network of its own keeps every other container from reaching the proxy. Not `internal`: on Podman 4.3 here,
+    // Alloy's connections to the proxy on an internal network timed out (test/engine/compose.test.ts).
+    networks[SOCKET_PROXY_NETWORK] = { labels: own };
   }
   const doc: ComposeFile = { name: project, services, networks };
   if (Object.keys(volumes).length) doc.volumes = volumes;

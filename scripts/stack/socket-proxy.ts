@@ -13,7 +13,7 @@ export const SOCKET_PROXY = 'socket-proxy';
 /** Its TCP port inside its network: Docker's conventional plain-HTTP API port. */
 export const SOCKET_PROXY_PORT = 2375;
 
-/** The internal compose network the proxy and Alloy share (no other container reaches the proxy). */
+/** The compose network of its own that the proxy and Alloy share (no other container reaches the proxy). */
 export const SOCKET_PROXY_NETWORK = 'docker-api';
 
 /** Where the socket is mounted in the proxy's container (the proxy's MOP_SOCKET_PROXY_SOCKET). */

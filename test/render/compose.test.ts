@@ -200,7 +200,7 @@ describe('compose renderer', () => {
     // Reachable only on its own internal network, which only Alloy joins; nothing published.
     expect(proxy.ports).toBeUndefined();
     expect(proxy.networks).toEqual({ [SOCKET_PROXY_NETWORK]: {} });
-    expect(doc.networks[SOCKET_PROXY_NETWORK]).toEqual({ internal: true, labels: { [stackLabel]: 'mop-sandbox' } });
+    expect(doc.networks[SOCKET_PROXY_NETWORK]).toEqual({ labels: { [stackLabel]: 'mop-sandbox' } });
     const members = Object.entries(doc.services).filter(([, svc]) => Object.keys(svc.networks ?? {}).includes(SOCKET_PROXY_NETWORK)).map(([n]) => n).sort();
     expect(members).toEqual(['alloy', SOCKET_PROXY]);
     // Without a known group (every other engine, `render --out`): root, which owns the socket there, still no capability.

@@ -116,7 +116,7 @@ case "$path" in
   /api/v0/web/components/discovery.docker.containers)
     api=$STANDIN_DOCKER_HOST; [ -z "$api" ] && api=$MOP_DOCKER_HOST
     api=$(printf %s "$api" | sed 's|^tcp://||')
-    if [ -n "$api" ] && wget -q -O /dev/null -T 3 "http://$api/_ping"; then f=/alloy-api/discovery-docker.json; else f=/alloy-api/discovery-docker-empty.json; fi ;;
+    if [ -n "$api" ] && wget -q -O /dev/null "http://$api/_ping"; then f=/alloy-api/discovery-docker.json; else f=/alloy-api/discovery-docker-empty.json; fi ;;
   /api/v0/web/components/loki.source.docker.containers) f=/alloy-api/loki-source-docker.json ;;
 esac
 if [ -n "$f" ]; then
