@@ -68,7 +68,7 @@ export class AlloyClient {
       if (c.name === 'discovery.docker') {
         const targets = attr(detail.component.exports, 'targets');
         if (!Array.isArray(targets?.value) || targets.value.length === 0) {
-          return { ok: false, detail: `${c.localID} finds no containers: Alloy cannot list them through the Docker socket (\`mop-sandbox logs alloy\` shows why)` };
+          return { ok: false, detail: `${c.localID} finds no containers: Alloy cannot list them through the socket proxy (\`mop-sandbox logs alloy\` shows why; \`mop-sandbox logs\` also shows the proxy's own lines)` };
         }
       } else {
         const failing = (detail.component.debugInfo ?? [])

@@ -126,7 +126,7 @@ describe.skipIf(!sharedAvailable)('Alloy components (../shared/reference)', () =
     }
   }
 
-  it('compose collects container logs through the Docker socket, kind collects pod logs through the API', () => {
+  it('compose collects container logs through the Docker API (the socket proxy), kind collects pod logs through the API', () => {
     const names = (runtime: RuntimeName) =>
       filesFor(runtime).flatMap((f) => parsed.get(f)!.blocks.map((b) => b.name));
     expect(names('compose')).toEqual(expect.arrayContaining(['discovery.docker', 'loki.source.docker']));
