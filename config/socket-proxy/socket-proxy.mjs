@@ -21,7 +21,7 @@
 // endpoints they only choose what is read. The Docker CLI's `ps`, `container inspect`, `logs` and `network ls` use
 // the same calls (test/engine/socket-proxy.test.ts drives it through this process).
 //
-// Alloy must reach it as tcp://, not http:// (alloy loki/source/docker/docker.go:268-281: an http(s) host gets an
+// Alloy must reach it as tcp://, not http:// (alloy internal/component/loki/source/docker/docker.go:267-282: an http(s) host gets an
 // HTTP client whose Timeout is the refresh interval, which would cut every follow stream); over tcp:// the Docker
 // client has no timeout, and this process sets none either: a follow stream lasts as long as the container.
 // No dependencies. Settings from the environment: MOP_SOCKET_PROXY_SOCKET (the mounted socket),

@@ -25,7 +25,7 @@ export const socketProxyScript: ConfigFile = { source: 'socket-proxy/socket-prox
 /**
  * The variable Alloy's docker configs read for their `host` (config/alloy/discovery-docker-*.alloy, logs-docker.alloy).
  * tcp://, not http://: Alloy gives an http(s) host an HTTP client whose timeout is the refresh interval, which
- * would cut the follow streams of container logs (grafana/alloy v1.18.1 internal/component/loki/source/docker/docker.go:268-281).
+ * would cut the follow streams of container logs (grafana/alloy v1.18.1 internal/component/loki/source/docker/docker.go:267-282).
  */
 export const DOCKER_HOST_ENV = 'MOP_DOCKER_HOST';
 export const socketProxyDockerHost = `tcp://${SOCKET_PROXY}:${SOCKET_PROXY_PORT}`;
