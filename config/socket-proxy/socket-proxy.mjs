@@ -18,7 +18,9 @@
 //     Ping, then /v<version> in front of every path): HEAD /_ping, then GET /_ping when HEAD fails (moby
 //     client/ping.go:112,129), unversioned.
 // Every path may carry the /v1.NN prefix. Query strings pass unchanged (filters, follow, since, ...): on these
-// endpoints they only choose what is read. The Docker CLI's `ps`, `container inspect`, `logs` and `network ls` use
+// endpoints they only choose what is read. An inspect answer loses the container's environment (Config.Env): the
+// tailer reads only State.FinishedAt, State.Running and Config.Tty from it (tailer.go:107,113,157), and other
+// containers' variables hold their credentials (Grafana's admin password, the S3 keys). The Docker CLI's `ps`, `container inspect`, `logs` and `network ls` use
 // the same calls (test/engine/socket-proxy.test.ts drives it through this process).
 //
 // Alloy must reach it as tcp://, not http:// (alloy internal/component/loki/source/docker/docker.go:267-282: an http(s) host gets an
@@ -41,6 +43,9 @@ export const ALLOWED = [
 ];
 
 const RULES = ALLOWED.map((a) => ({ ...a, re: new RegExp(`^${VERSION}${a.path.replace('{id}', ID)}$`) }));
+const INSPECT = RULES.find((r) => r.path === '/containers/{id}/json').re;
+/** An inspect answer is a few KiB; one bigger than this is not buffered. */
+const MAX_INSPECT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Whether a request may pass: { allowed: true } or { allowed: false, status, error }. The path is decoded and
@@ -73,6 +78,42 @@ export function decide(method, url) {
   return { allowed: true };
 }
 
+/**
+ * Sends an inspect answer without Config.Env (the rest as the engine sent it). Buffered: the answer is one small
+ * JSON document, unlike a logs stream.
+ * @param {http.IncomingMessage} up
+ * @param {http.ServerResponse} res
+ */
+function withoutEnvironment(up, res) {
+  const chunks = [];
+  let size = 0;
+  up.on('data', (chunk) => {
+    size += chunk.length;
+    if (size > MAX_INSPECT_BYTES) {
+      up.destroy();
+      refuse(res, 502, `the engine's inspect answer is over ${MAX_INSPECT_BYTES} bytes`);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  up.on('end', () => {
+    if (res.headersSent) return;
+    let body;
+    try {
+      const doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      if (doc?.Config) delete doc.Config.Env;
+      body = JSON.stringify(doc);
+    } catch {
+      return refuse(res, 502, 'the engine answered an inspect call with something that is not JSON');
+    }
+    const headers = { ...up.headers };
+    delete headers['content-length'];
+    delete headers['transfer-encoding'];
+    res.writeHead(up.statusCode ?? 200, up.statusMessage, { ...headers, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+}
+
 function refuse(res, status, error) {
   const body = JSON.stringify({ message: error });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
@@ -94,6 +135,7 @@ export function createSocketProxy({ socketPath, log = console }) {
     }
     // Streamed both ways, never buffered: a logs?follow=1 answer lasts as long as the container.
     const upstream = http.request({ socketPath, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      if (req.method === 'GET' && up.statusCode === 200 && INSPECT.test(String(req.url).split('?')[0])) return withoutEnvironment(up, res);
       res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
       res.flushHeaders();
       up.pipe(res);

@@ -154,6 +154,11 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
         });
         return;
       }
+      if (req.url!.endsWith('/json')) {
+        const doc = { Id: ID, State: { Running: true, FinishedAt: '0001-01-01T00:00:00Z' }, Config: { Tty: false, Env: ['GF_SECURITY_ADMIN_PASSWORD=s3cret', 'PATH=/bin'], Labels: { a: 'b' } } };
+        res.writeHead(200, { 'api-version': '1.41', 'content-type': 'application/json' });
+        return res.end(JSON.stringify(doc));
+      }
       res.writeHead(200, { 'api-version': '1.41', 'content-type': 'text/plain' });
       res.end(req.method === 'HEAD' ? undefined : 'OK');
     });
@@ -198,6 +203,18 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
     expect(seen).toEqual(['GET /_ping', 'HEAD /_ping']);
     expect(log).toHaveLength(2);
     expect(log[0]).toContain('refused POST /v1.41/containers/create');
+  });
+
+  it('drops the environment from an inspect answer (other containers\' credentials), keeps what Alloy reads', async () => {
+    const { port } = await setup();
+    const inspect = await request(port, 'GET', `/v1.41/containers/${ID}/json`);
+    expect(inspect.status).toBe(200);
+    expect(inspect.headers['content-length']).toBe(String(Buffer.byteLength(inspect.body)));
+    expect(inspect.headers['api-version']).toBe('1.41');
+    expect(JSON.parse(inspect.body)).toEqual({ Id: ID, State: { Running: true, FinishedAt: '0001-01-01T00:00:00Z' }, Config: { Tty: false, Labels: { a: 'b' } } });
+    expect(inspect.body).not.toContain('s3cret');
+    // The container list carries no environment; it passes as the engine sent it.
+    expect(JSON.parse((await request(port, 'GET', '/containers/json')).body).Config.Env).toHaveLength(2);
   });
 
   it('streams a follow answer as it comes, and closes the engine\'s stream when the client goes away', async () => {

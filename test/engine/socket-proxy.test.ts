@@ -67,7 +67,7 @@ beforeAll(async () => {
   });
   // A stand-in that prints a few lines and keeps running, labelled and named for cleanup.
   const image = standInImages().tempo;
-  id = await direct('run', '-d', '--name', `${tag}-reader`, '--label', `${tag}=1`, image);
+  id = await direct('run', '-d', '--name', `${tag}-reader`, '--label', `${tag}=1`, '-e', 'MOP_TEST_SECRET=not-for-alloy', image);
   for (let i = 0; i < 100 && !(await direct('logs', id)).includes('listening on'); i++) await new Promise((r) => setTimeout(r, 100));
 }, 120_000);
 
@@ -86,6 +86,9 @@ describe.skipIf(skipped)('socket proxy in front of the real engine, driven by th
 
     const inspect = await viaProxy('container', 'inspect', '--format', '{{.Id}} {{.State.Running}} {{.Config.Tty}}', id);
     expect(inspect, inspect.stderr).toMatchObject({ code: 0, stdout: `${id} true false` });
+    // The environment (other containers' credentials) is dropped on the way; the engine still has it.
+    expect(await viaProxy('container', 'inspect', '--format', '{{json .Config.Env}}', id)).toMatchObject({ code: 0, stdout: 'null' });
+    expect(await direct('container', 'inspect', '--format', '{{json .Config.Env}}', id)).toContain('MOP_TEST_SECRET=not-for-alloy');
 
     const logs = await viaProxy('logs', '--timestamps', id);
     expect(logs.code, logs.stderr).toBe(0);
