@@ -14,7 +14,7 @@ export const isLoopback = (address: string) => address === '::1' || /^127\.\d{1,
 
 function privilege(c: Component): string | undefined {
   if (c.privileged || c.hostPid) return 'runs privileged in the host PID namespace';
-  if (c.collectsLogs) return 'reads every container\'s logs and settings (environment included) through the socket proxy, or every pod log';
+  if (c.collectsLogs) return 'reads every container\'s logs and settings (not its environment) through the socket proxy, or every pod log';
   // The compose render runs the socket proxy on the gateway's image (render/compose.ts).
   if (c.name === GATEWAY) return 'on compose also runs the socket proxy, which holds the Docker socket (root on the engine\'s host)';
   return undefined;
