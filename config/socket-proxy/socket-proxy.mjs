@@ -20,12 +20,14 @@
 // Every path may carry the /v1.NN prefix. Query strings pass unchanged (filters, follow, since, ...): on these
 // endpoints they only choose what is read. An inspect answer loses the container's environment (Config.Env): the
 // tailer reads only State.FinishedAt, State.Running and Config.Tty from it (tailer.go:107,113,157), and other
-// containers' variables hold their credentials (Grafana's admin password, the S3 keys). The Docker CLI's `ps`, `container inspect`, `logs` and `network ls` use
-// the same calls (test/engine/socket-proxy.test.ts drives it through this process).
+// containers' variables hold their credentials (Grafana's admin password, the S3 keys). The Docker CLI's `ps`,
+// `container inspect`, `logs` and `network ls` use the same calls (test/engine/socket-proxy.test.ts drives it through
+// this process).
 //
-// Alloy must reach it as tcp://, not http:// (alloy internal/component/loki/source/docker/docker.go:267-282: an http(s) host gets an
-// HTTP client whose Timeout is the refresh interval, which would cut every follow stream); over tcp:// the Docker
-// client has no timeout, and this process sets none either: a follow stream lasts as long as the container.
+// Alloy must reach it as tcp://, not http:// (alloy internal/component/loki/source/docker/docker.go:267-282: an
+// http(s) host gets an HTTP client whose Timeout is the refresh interval, which would cut every follow stream); over
+// tcp:// the Docker client has no timeout, and this process sets none either: a follow stream lasts as long as the
+// container.
 // No dependencies. Settings from the environment: MOP_SOCKET_PROXY_SOCKET (the mounted socket),
 // MOP_SOCKET_PROXY_PORT, MOP_SOCKET_PROXY_HOST (default 0.0.0.0: inside its network only, never published).
 import http from 'node:http';

@@ -1,7 +1,8 @@
 /**
- * What the compose render adapts to on the engine that answered: the Docker socket the socket proxy mounts for Alloy (the engine's own,
- * never a guessed path), SELinux labels (Podman), CPU limits (rootless engines without cpu delegation). Each decision
- * comes with the preflight check that says it, so `up` and `doctor` explain what the render left out and why.
+ * What the compose render adapts to on the engine that answered: the Docker socket the socket proxy mounts for Alloy
+ * (the engine's own, never a guessed path), SELinux labels (Podman), CPU limits (rootless engines without cpu
+ * delegation). Each decision comes with the preflight check that says it, so `up` and `doctor` explain what the render
+ * left out and why.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { SYSTEM_SOCKET, type Engine, type EngineProduct } from '../lib/docker.js';
@@ -74,8 +75,8 @@ export interface SocketPlan {
 const socketTitle = 'Docker socket for container logs';
 
 /**
- * The Docker socket the socket proxy mounts (Alloy reads the Docker API through the proxy). Engines in a VM (the VM products, and every engine on macOS or Windows):
- * /var/run/docker.sock inside the VM (each product's VM has it; Podman machine links it to the user's Podman socket,
+ * The Docker socket the socket proxy mounts (Alloy reads the Docker API through the proxy). Engines in a VM (the VM
+ * products, and every engine on macOS or Windows): /var/run/docker.sock inside the VM (each product's VM has it; Podman machine links it to the user's Podman socket,
  * podman pkg/machine/ignition). Local Linux engines: the endpoint's
  * own unix socket (rootless Docker's $XDG_RUNTIME_DIR/docker.sock, Podman's podman.sock), checked to exist and be a
  * socket. Remote engines and Docker Desktop with Enhanced Container Isolation: none.
