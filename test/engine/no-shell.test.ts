@@ -77,7 +77,7 @@ describe.skipIf(Boolean(why))('the built CLI with no shell on PATH (stand-in ima
     expect(components.length).toBeGreaterThan(5);
     const down = await runBuilt(['down', '--json'], s.env);
     const removed = JSON.parse(down.stdout) as { containers: number; networks: number; volumesKept: number };
-    console.log(`no-shell down (exit ${down.code}): ${removed.containers} containers and ${removed.networks} network removed, ${removed.volumesKept} volumes kept`);
+    console.log(`no-shell down (exit ${down.code}): ${removed.containers} containers and ${removed.networks} network(s) removed, ${removed.volumesKept} volumes kept`);
     expect(down.code, down.stdout).toBe(ExitCode.ok);
     expect(await s.containers()).toEqual([]);
   }, 300_000);
