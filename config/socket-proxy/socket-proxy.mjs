@@ -28,8 +28,13 @@
 // http(s) host gets an HTTP client whose Timeout is the refresh interval, which would cut every follow stream); over
 // tcp:// the Docker client has no timeout, and this process sets none either: a follow stream lasts as long as the
 // container.
+// Scope: with MOP_SOCKET_PROXY_ONLY_LABEL (`key=value`, the stack's own label; unset when the user collects every
+// container's logs), the proxy itself keeps Alloy to the stack: a container list is asked with that label filter added
+// (ANDed with Alloy's own), and inspect or logs of a container without the label is refused. Alloy's config asks only
+// for the stack's containers anyway; this makes it hold when Alloy is not the one asking.
 // No dependencies. Settings from the environment: MOP_SOCKET_PROXY_SOCKET (the mounted socket),
-// MOP_SOCKET_PROXY_PORT, MOP_SOCKET_PROXY_HOST (default 0.0.0.0: inside its network only, never published).
+// MOP_SOCKET_PROXY_PORT, MOP_SOCKET_PROXY_HOST (default 0.0.0.0: inside its network only, never published),
+// MOP_SOCKET_PROXY_ONLY_LABEL.
 import http from 'node:http';
 
 const VERSION = String.raw`(?:/v\d+\.\d+)?`;
@@ -46,6 +51,9 @@ export const ALLOWED = [
 
 const RULES = ALLOWED.map((a) => ({ ...a, re: new RegExp(`^${VERSION}${a.path.replace('{id}', ID)}$`) }));
 const INSPECT = RULES.find((r) => r.path === '/containers/{id}/json').re;
+const LIST = RULES.find((r) => r.path === '/containers/json').re;
+/** The container a per-container call names (inspect, logs), or undefined. */
+const ONE_CONTAINER = new RegExp(`^${VERSION}/containers/(${ID})/(?:json|logs)$`);
 /** An inspect answer is a few KiB; one bigger than this is not buffered. */
 const MAX_INSPECT_BYTES = 4 * 1024 * 1024;
 
@@ -116,6 +124,50 @@ function withoutEnvironment(up, res) {
   });
 }
 
+/**
+ * A container-list URL with the stack's label filter added: Docker ANDs label filters, so the answer is what the caller
+ * asked for, within the stack. Both filter shapes the API accepts ({"label":{"k=v":true}} and {"label":["k=v"]}).
+ * @returns {string | undefined} undefined when `filters` is not JSON
+ */
+export function withLabelFilter(url, label) {
+  const u = new URL(url, 'http://socket-proxy');
+  let filters;
+  try {
+    filters = JSON.parse(u.searchParams.get('filters') ?? '{}');
+  } catch {
+    return undefined;
+  }
+  if (!filters || typeof filters !== 'object' || Array.isArray(filters)) return undefined;
+  const current = filters.label;
+  const asMap = Array.isArray(current) ? Object.fromEntries(current.map((l) => [l, true])) : current && typeof current === 'object' ? current : {};
+  filters.label = { ...asMap, [label]: true };
+  u.searchParams.set('filters', JSON.stringify(filters));
+  return `${u.pathname}${u.search}`;
+}
+
+/**
+ * The labels of one container, asked of the engine itself: { status, labels }. A container the engine does not know
+ * (404) is left to the engine's own answer.
+ */
+function containerLabels(socketPath, id) {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath, method: 'GET', path: `/containers/${encodeURIComponent(id)}/json` }, (up) => {
+      const chunks = [];
+      up.on('data', (c) => chunks.push(c));
+      up.on('end', () => {
+        if (up.statusCode !== 200) return resolve({ status: up.statusCode ?? 502 });
+        try {
+          resolve({ status: 200, labels: JSON.parse(Buffer.concat(chunks).toString('utf8'))?.Config?.Labels ?? {} });
+        } catch {
+          resolve({ status: 502 });
+        }
+      });
+    });
+    req.on('error', () => resolve({ status: 502 }));
+    req.end();
+  });
+}
+
 function refuse(res, status, error) {
   const body = JSON.stringify({ message: error });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
@@ -124,19 +176,44 @@ function refuse(res, status, error) {
 
 /**
  * The proxy server (not yet listening).
- * @param {{ socketPath: string, log?: { error: (message: string) => void } }} options
+ * @param {{ socketPath: string, onlyLabel?: string, log?: { error: (message: string) => void } }} options
  */
-export function createSocketProxy({ socketPath, log = console }) {
+export function createSocketProxy({ socketPath, onlyLabel, log = console }) {
+  const [labelKey, labelValue] = onlyLabel ? [onlyLabel.slice(0, onlyLabel.indexOf('=')), onlyLabel.slice(onlyLabel.indexOf('=') + 1)] : [];
+  /** The URL to forward, or a refusal: the stack's scope applied (list filtered, other containers refused). */
+  async function scoped(method, url) {
+    if (!onlyLabel) return { url };
+    const path = String(url).split('?')[0];
+    if (LIST.test(path)) {
+      const filtered = withLabelFilter(url, onlyLabel);
+      return filtered ? { url: filtered } : { status: 400, error: `${method} ${path}: the filters parameter is not JSON` };
+    }
+    const one = ONE_CONTAINER.exec(path);
+    if (one) {
+      const found = await containerLabels(socketPath, one[1]);
+      if (found.status === 200 && found.labels[labelKey] !== labelValue) {
+        return { status: 403, error: `${method} ${path} is refused by the mop-sandbox socket proxy: container ${one[1]} is not part of this stack (no label ${onlyLabel}); the collectAllLogs setting (MOP_COLLECT_ALL_LOGS=true) lets every container through` };
+      }
+    }
+    return { url };
+  }
+
   // No request or socket timeout may end a follow stream (requestTimeout covers only the request's own arrival).
-  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+  const server = http.createServer({ requestTimeout: 0 }, async (req, res) => {
     const verdict = decide(req.method, req.url);
     if (!verdict.allowed) {
       log.error(`mop-sandbox socket proxy: refused ${req.method} ${req.url}: ${verdict.error}`);
       req.resume();
       return refuse(res, verdict.status, verdict.error);
     }
+    const target = await scoped(req.method, req.url);
+    if (!target.url) {
+      log.error(`mop-sandbox socket proxy: refused ${req.method} ${req.url}: ${target.error}`);
+      req.resume();
+      return refuse(res, target.status, target.error);
+    }
     // Streamed both ways, never buffered: a logs?follow=1 answer lasts as long as the container.
-    const upstream = http.request({ socketPath, method: req.method, path: req.url, headers: req.headers }, (up) => {
+    const upstream = http.request({ socketPath, method: req.method, path: target.url, headers: req.headers }, (up) => {
       if (req.method === 'GET' && up.statusCode === 200 && INSPECT.test(String(req.url).split('?')[0])) return withoutEnvironment(up, res);
       res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
       res.flushHeaders();
@@ -164,7 +241,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const socketPath = process.env.MOP_SOCKET_PROXY_SOCKET ?? '/var/run/docker.sock';
   const port = Number(process.env.MOP_SOCKET_PROXY_PORT ?? '2375');
   const host = process.env.MOP_SOCKET_PROXY_HOST ?? '0.0.0.0';
-  const server = createSocketProxy({ socketPath });
+  const server = createSocketProxy({ socketPath, onlyLabel: process.env.MOP_SOCKET_PROXY_ONLY_LABEL || undefined });
   server.on('listening', () => console.log(`mop-sandbox socket proxy: ${host}:${port} -> ${socketPath} (read-only allow-list)`));
   server.on('error', (e) => {
     console.error(`mop-sandbox socket proxy: cannot listen on ${host}:${port} (${e.message})`);

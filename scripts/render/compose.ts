@@ -227,9 +227,10 @@ function dataOwnerService(stack: Stack, labels: Record<string, string>): Compose
  * the socket. It runs the gateway's Node image (an image override of the gateway applies to it too) as the image's
  * non-root user with the socket's group where the engine plan knows it, otherwise as root, which owns the socket on
  * every other engine it can be mounted from (no capability is needed to connect as the owner). Nothing is writable
- * and nothing is published; only Alloy shares its network.
+ * and nothing is published; only Alloy shares its network. Unless every container's logs are collected, it lists
+ * and reads only the stack's own containers (`project`: the stack label's value).
  */
-function socketProxyService(stack: Stack, labels: Record<string, string>, engine: EngineAdaptations, opts: { configDir: string; sources: SourceDirs }): ComposeService | undefined {
+function socketProxyService(stack: Stack, project: string, labels: Record<string, string>, engine: EngineAdaptations, opts: { configDir: string; sources: SourceDirs }): ComposeService | undefined {
   const socket = engine.dockerSocket;
   if (!socket || !hasSocketProxy(stack, engine)) return undefined;
   assertSourceExists(socketProxyScript, opts.sources, SOCKET_PROXY);
@@ -240,7 +241,7 @@ function socketProxyService(stack: Stack, labels: Record<string, string>, engine
     entrypoint: ['node', socketProxyScript.target],
     user: engine.dockerSocketGroup !== undefined ? SOCKET_PROXY_USER : '0:0',
     ...(engine.dockerSocketGroup !== undefined ? { group_add: [String(engine.dockerSocketGroup)] } : {}),
-    environment: socketProxyEnv(),
+    environment: socketProxyEnv(stack.collectAllLogs ? undefined : `${stackLabel}=${project}`),
     volumes: [
       { type: 'bind', source: `${opts.configDir.replace(/\/+$/, '')}/${socketProxyScript.source}`, target: socketProxyScript.target, read_only: true },
       // read_only keeps the socket file from being replaced; it does not limit the API behind it (the proxy does).
@@ -344,7 +345,7 @@ export function composeDocument(stack: Stack, opts: ComposeOptions = {}): Compos
   const owner = dataOwnerService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name });
   if (owner) services[DATA_OWNER_SERVICE] = owner;
   const networks: ComposeFile['networks'] = { default: { labels: own } };
-  const proxy = socketProxyService(stack, { ...own, 'com.mop-sandbox.profile': stack.profile.name }, engine, { configDir: paths.config, sources });
+  const proxy = socketProxyService(stack, project, { ...own, 'com.mop-sandbox.profile': stack.profile.name }, engine, { configDir: paths.config, sources });
   if (proxy) {
     services[SOCKET_PROXY] = proxy;
     // A network of its own keeps every other container from reaching the proxy. Not `internal`: on Podman 4.3 here,

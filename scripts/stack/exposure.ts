@@ -2,7 +2,7 @@
  * What a stack exposes beyond the user's own account, said before anything starts: ports bound off loopback
  * (every API there is unauthenticated) need an explicit flag, and an image swapped on a component that holds
  * host privileges or reads them (the gateway's image runs the socket proxy with the Docker socket on compose, Alloy
- * reads every container's logs and settings, OBI is privileged in the host PID namespace) is announced.
+ * reads container logs and settings, OBI is privileged in the host PID namespace) is announced.
  */
 import { usageError } from '../lib/errors.js';
 import type { Component, Stack, StackOptions } from './model.js';
@@ -14,7 +14,7 @@ export const isLoopback = (address: string) => address === '::1' || /^127\.\d{1,
 
 function privilege(c: Component): string | undefined {
   if (c.privileged || c.hostPid) return 'runs privileged in the host PID namespace';
-  if (c.collectsLogs) return 'reads every container\'s logs and settings (not its environment) through the socket proxy, or every pod log';
+  if (c.collectsLogs) return 'reads container logs and settings (not their environment) through the socket proxy, or pod logs (every container\'s or pod\'s with collectAllLogs)';
   // The compose render runs the socket proxy on the gateway's image (render/compose.ts).
   if (c.name === GATEWAY) return 'on compose also runs the socket proxy, which holds the Docker socket (root on the engine\'s host)';
   return undefined;

@@ -30,10 +30,14 @@ export const socketProxyScript: ConfigFile = { source: 'socket-proxy/socket-prox
 export const DOCKER_HOST_ENV = 'MOP_DOCKER_HOST';
 export const socketProxyDockerHost = `tcp://${SOCKET_PROXY}:${SOCKET_PROXY_PORT}`;
 
-/** The proxy's own settings (read by the script). */
-export const socketProxyEnv = (): Record<string, string> => ({
+/**
+ * The proxy's own settings (read by the script). `onlyLabel` (`key=value`, the stack's label; undefined when every
+ * container's logs are collected): the proxy lists and reads only containers that carry it.
+ */
+export const socketProxyEnv = (onlyLabel?: string): Record<string, string> => ({
   MOP_SOCKET_PROXY_SOCKET: PROXIED_SOCKET,
   MOP_SOCKET_PROXY_PORT: String(SOCKET_PROXY_PORT),
+  ...(onlyLabel ? { MOP_SOCKET_PROXY_ONLY_LABEL: onlyLabel } : {}),
 });
 
 /** The Node image's own non-root user (docker-node: uid 1000 "node"), as the gateway runs. */

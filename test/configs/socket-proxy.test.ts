@@ -136,7 +136,7 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
     for (const c of cleanups.splice(0)) c();
   });
 
-  async function setup() {
+  async function setup(onlyLabel?: string) {
     const dir = mkdtempSync(join(tmpdir(), 'mop-sockproxy-'));
     const socketPath = join(dir, 'docker.sock');
     const seen: string[] = [];
@@ -144,6 +144,10 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
     const closed = new Promise<void>((resolve) => (streamClosed = resolve));
     const engine = http.createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);
+      if (req.url!.includes('/containers/missing/')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        return res.end('{"message":"No such container: missing"}');
+      }
       if (req.url!.includes('/logs')) {
         res.writeHead(200, { 'content-type': 'application/vnd.docker.multiplexed-stream' });
         res.write('line 1\n');
@@ -155,7 +159,9 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
         return;
       }
       if (req.url!.endsWith('/json')) {
-        const doc = { Id: ID, State: { Running: true, FinishedAt: '0001-01-01T00:00:00Z' }, Config: { Tty: false, Env: ['GF_SECURITY_ADMIN_PASSWORD=s3cret', 'PATH=/bin'], Labels: { a: 'b' } } };
+        // The container named "other" belongs to another project; every other id to the stack "mine".
+        const labels = req.url!.includes('/containers/other/') ? { 'dev.mop-sandbox.stack': 'theirs' } : { a: 'b', 'dev.mop-sandbox.stack': 'mine' };
+        const doc = { Id: ID, State: { Running: true, FinishedAt: '0001-01-01T00:00:00Z' }, Config: { Tty: false, Env: ['GF_SECURITY_ADMIN_PASSWORD=s3cret', 'PATH=/bin'], Labels: labels } };
         res.writeHead(200, { 'api-version': '1.41', 'content-type': 'application/json' });
         return res.end(JSON.stringify(doc));
       }
@@ -164,7 +170,7 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
     });
     await new Promise<void>((r) => engine.listen(socketPath, r));
     const log: string[] = [];
-    const proxy = createSocketProxy({ socketPath, log: { error: (m: string) => void log.push(m) } });
+    const proxy = createSocketProxy({ socketPath, onlyLabel, log: { error: (m: string) => void log.push(m) } });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const port = (proxy.address() as AddressInfo).port;
     cleanups.push(() => {
@@ -211,10 +217,41 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
     expect(inspect.status).toBe(200);
     expect(inspect.headers['content-length']).toBe(String(Buffer.byteLength(inspect.body)));
     expect(inspect.headers['api-version']).toBe('1.41');
-    expect(JSON.parse(inspect.body)).toEqual({ Id: ID, State: { Running: true, FinishedAt: '0001-01-01T00:00:00Z' }, Config: { Tty: false, Labels: { a: 'b' } } });
+    expect(JSON.parse(inspect.body)).toEqual({ Id: ID, State: { Running: true, FinishedAt: '0001-01-01T00:00:00Z' }, Config: { Tty: false, Labels: { a: 'b', 'dev.mop-sandbox.stack': 'mine' } } });
     expect(inspect.body).not.toContain('s3cret');
     // The container list carries no environment; it passes as the engine sent it.
     expect(JSON.parse((await request(port, 'GET', '/containers/json')).body).Config.Env).toHaveLength(2);
+  });
+
+  it('keeps Alloy to the stack when told its label: lists with the label filter added, refuses inspect and logs of other containers', async () => {
+    const label = 'dev.mop-sandbox.stack=mine';
+    const { port, seen, log } = await setup(label);
+    await request(port, 'GET', '/v1.41/containers/json?filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D');
+    const listed = new URL(seen.at(-1)!.split(' ')[1], 'http://x');
+    expect(JSON.parse(listed.searchParams.get('filters')!)).toEqual({ label: { 'a=b': true, [label]: true } });
+    await request(port, 'GET', '/containers/json?all=1');
+    expect(JSON.parse(new URL(seen.at(-1)!.split(' ')[1], 'http://x').searchParams.get('filters')!)).toEqual({ label: { [label]: true } });
+    expect((await request(port, 'GET', '/containers/json?filters=nope')).status).toBe(400);
+
+    expect((await request(port, 'GET', `/containers/${ID}/json`)).status).toBe(200);
+    const before = seen.length;
+    for (const path of ['/v1.41/containers/other/json', '/containers/other/logs?follow=1&stdout=1']) {
+      const r = await request(port, 'GET', path);
+      expect(r.status, path).toBe(403);
+      expect(JSON.parse(r.body).message).toMatch(/container other is not part of this stack \(no label dev\.mop-sandbox\.stack=mine\)/);
+    }
+    // Only the label look-ups reached the engine, never the refused calls themselves.
+    expect(seen.slice(before)).toEqual(['GET /containers/other/json', 'GET /containers/other/json']);
+    expect(log.filter((l) => l.includes('not part of this stack'))).toHaveLength(2);
+    // A container the engine does not know gets the engine's own answer.
+    expect((await request(port, 'GET', '/containers/missing/logs')).status).toBe(404);
+  });
+
+  it('without a label (collectAllLogs) lists and reads every container as asked', async () => {
+    const { port, seen } = await setup();
+    await request(port, 'GET', '/containers/json?all=1');
+    expect(seen.at(-1)).toBe('GET /containers/json?all=1');
+    expect((await request(port, 'GET', '/containers/other/json')).status).toBe(200);
   });
 
   it('streams a follow answer as it comes, and closes the engine\'s stream when the client goes away', async () => {

@@ -38,6 +38,7 @@ let proxy: ChildProcess | undefined;
 let proxyErr = '';
 let port = 0;
 let id = '';
+let otherId = '';
 
 /** The Docker CLI, directly on the engine (setup, checks, cleanup). */
 const direct = async (...args: string[]) => (await run('docker', args, { env: { ...process.env } })).stdout.trim();
@@ -57,7 +58,8 @@ beforeAll(async () => {
   if (skipped) return;
   port = await unusedPort();
   proxy = spawn(process.execPath, [join(packageRoot, 'config', 'socket-proxy', 'socket-proxy.mjs')], {
-    env: { PATH: process.env.PATH, MOP_SOCKET_PROXY_SOCKET: socket.path, MOP_SOCKET_PROXY_PORT: String(port), MOP_SOCKET_PROXY_HOST: '127.0.0.1' },
+    // As `up` runs it by default: only containers with the stack's label (here the test's own) are listed or read.
+    env: { PATH: process.env.PATH, MOP_SOCKET_PROXY_SOCKET: socket.path, MOP_SOCKET_PROXY_PORT: String(port), MOP_SOCKET_PROXY_HOST: '127.0.0.1', MOP_SOCKET_PROXY_ONLY_LABEL: `${tag}=1` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proxy.stderr!.on('data', (d) => (proxyErr += d));
@@ -69,12 +71,14 @@ beforeAll(async () => {
   const image = standInImages().tempo;
   id = await direct('run', '-d', '--name', `${tag}-reader`, '--label', `${tag}=1`, '-e', 'MOP_TEST_SECRET=not-for-alloy', image);
   for (let i = 0; i < 100 && !(await direct('logs', id)).includes('listening on'); i++) await new Promise((r) => setTimeout(r, 100));
+  // Another project's container: same engine, not the stack's label.
+  otherId = await direct('run', '-d', '--name', `${tag}-other`, '--label', `${tag}-other=1`, '-e', 'MOP_TEST_SECRET=theirs', image);
 }, 120_000);
 
 afterAll(async () => {
   proxy?.kill('SIGTERM');
   if (skipped) return;
-  const ids = (await direct('ps', '-aq', '--filter', `label=${tag}=1`)).split('\n').filter(Boolean);
+  const ids = [...(await direct('ps', '-aq', '--filter', `label=${tag}=1`)).split('\n'), ...(await direct('ps', '-aq', '--filter', `label=${tag}-other=1`)).split('\n')].filter(Boolean);
   if (ids.length) await direct('rm', '-f', ...ids);
   await direct('volume', 'rm', '-f', `${tag}-vol`).catch(() => undefined);
 });
@@ -112,6 +116,20 @@ describe.skipIf(skipped)('socket proxy in front of the real engine, driven by th
     const networks = await viaProxy('network', 'ls', '--format', '{{.Name}}');
     expect(networks.code, networks.stderr).toBe(0);
     expect(networks.stdout.split('\n')).toContain('bridge');
+  }, 60_000);
+
+  it('keeps to the stack: lists only containers with its label, refuses inspect and logs of another project\'s container', async () => {
+    // Every container on the engine but ours is left out, whatever the caller asks for.
+    const all = await viaProxy('ps', '-a', '--no-trunc', '--format', '{{.ID}}');
+    expect(all, all.stderr).toMatchObject({ code: 0, stdout: id });
+    expect(await direct('ps', '-aq', '--no-trunc', '--filter', `id=${otherId}`)).toBe(otherId);
+    for (const args of [['logs', otherId], ['container', 'inspect', otherId], ['logs', `${tag}-other`]]) {
+      const r = await viaProxy(...args);
+      expect(r.code, `docker ${args.join(' ')}: ${r.stdout}`).not.toBe(0);
+      expect(r.stderr, `docker ${args.join(' ')}`).toMatch(new RegExp(`is not part of this stack \\(no label ${tag}=1\\)`));
+      expect(r.stdout).not.toContain('theirs');
+    }
+    expect(proxyErr).toMatch(/is not part of this stack/);
   }, 60_000);
 
   it('refuses docker run, rm, exec, volume create, stop and image pull with its 403, and the engine is unchanged', async () => {

@@ -191,9 +191,12 @@ describe('compose renderer', () => {
       cap_drop: ['ALL'],
       security_opt: ['no-new-privileges:true'],
       restart: 'unless-stopped',
-      environment: { MOP_SOCKET_PROXY_SOCKET: '/var/run/docker.sock', MOP_SOCKET_PROXY_PORT: String(SOCKET_PROXY_PORT) },
+      environment: { MOP_SOCKET_PROXY_SOCKET: '/var/run/docker.sock', MOP_SOCKET_PROXY_PORT: String(SOCKET_PROXY_PORT), MOP_SOCKET_PROXY_ONLY_LABEL: `${stackLabel}=mop-sandbox` },
       labels: { [stackLabel]: 'mop-sandbox', 'com.mop-sandbox.component': SOCKET_PROXY },
     });
+    // The proxy keeps Alloy to the stack it belongs to (the project's label), unless every container's logs are collected.
+    expect(composeDocument(stack, { engine, projectName: 'mine' }).services[SOCKET_PROXY].environment!.MOP_SOCKET_PROXY_ONLY_LABEL).toBe(`${stackLabel}=mine`);
+    expect(composeDocument(buildStack({ store: 'minio', collectAllLogs: true }), { engine }).services[SOCKET_PROXY].environment).not.toHaveProperty('MOP_SOCKET_PROXY_ONLY_LABEL');
     expect(proxy.cap_add).toBeUndefined();
     expect(proxy.privileged).toBeUndefined();
     expect(proxy.deploy!.resources.limits).toMatchObject({ memory: '128M', pids: 64 });

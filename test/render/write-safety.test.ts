@@ -164,11 +164,11 @@ describe('mop-sandbox render (CLI)', () => {
     expect(JSON.parse(allowed.stdout).warnings.join('\n')).toMatch(/ports are published on 0\.0\.0\.0/);
   });
 
-  it('announces an image override on Alloy, which reads every container through the socket proxy, and on the gateway, whose image runs the proxy (review F4/F8)', () => {
+  it('announces an image override on Alloy, which reads containers through the socket proxy, and on the gateway, whose image runs the proxy (review F4/F8)', () => {
     const { root } = box();
     const r = cli(['render', '--out', join(root, 'c'), '--json'], { MOP_IMAGE_ALLOY: 'evil/alloy:latest' }, root);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).warnings.join('\n')).toMatch(/alloy reads every container's logs and settings .* image override: evil\/alloy:latest/);
+    expect(JSON.parse(r.stdout).warnings.join('\n')).toMatch(/alloy reads container logs and settings .* through the socket proxy.* image override: evil\/alloy:latest/);
     const g = cli(['render', '--out', join(root, 'd'), '--json'], { MOP_IMAGE_GATEWAY: 'evil/node:latest' }, root);
     expect(g.code).toBe(0);
     expect(JSON.parse(g.stdout).warnings.join('\n')).toMatch(/gateway on compose also runs the socket proxy, which holds the Docker socket .* image override: evil\/node:latest/);
