@@ -89,39 +89,44 @@ export function decide(method, url) {
 }
 
 /**
- * Sends an inspect answer without Config.Env (the rest as the engine sent it). Buffered: the answer is one small
- * JSON document, unlike a logs stream.
+ * Reads one inspect answer (a small JSON document, bounded; unlike a logs stream it is buffered):
+ * { status: 200, statusMessage, headers, doc } or { status, error }.
  * @param {http.IncomingMessage} up
- * @param {http.ServerResponse} res
  */
-function withoutEnvironment(up, res) {
-  const chunks = [];
-  let size = 0;
-  up.on('data', (chunk) => {
-    size += chunk.length;
-    if (size > MAX_INSPECT_BYTES) {
-      up.destroy();
-      refuse(res, 502, `the engine's inspect answer is over ${MAX_INSPECT_BYTES} bytes`);
-      return;
-    }
-    chunks.push(chunk);
+function readInspect(up) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let size = 0;
+    up.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > MAX_INSPECT_BYTES) {
+        up.destroy();
+        resolve({ status: 502, error: `the engine's inspect answer is over ${MAX_INSPECT_BYTES} bytes` });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    up.on('end', () => {
+      try {
+        resolve({ status: up.statusCode ?? 502, statusMessage: up.statusMessage, headers: up.headers, doc: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      } catch {
+        resolve({ status: 502, error: 'the engine answered an inspect call with something that is not JSON' });
+      }
+    });
+    up.on('error', (e) => resolve({ status: 502, error: `the engine's inspect answer broke off (${e.code ?? e.message})` }));
   });
-  up.on('end', () => {
-    if (res.headersSent) return;
-    let body;
-    try {
-      const doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      if (doc?.Config) delete doc.Config.Env;
-      body = JSON.stringify(doc);
-    } catch {
-      return refuse(res, 502, 'the engine answered an inspect call with something that is not JSON');
-    }
-    const headers = { ...up.headers };
-    delete headers['content-length'];
-    delete headers['transfer-encoding'];
-    res.writeHead(up.statusCode ?? 200, up.statusMessage, { ...headers, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  });
+}
+
+/** Sends an inspect answer without Config.Env, the rest as the engine sent it. */
+function sendWithoutEnvironment(res, inspected) {
+  if (res.headersSent) return;
+  if (inspected.doc?.Config) delete inspected.doc.Config.Env;
+  const body = JSON.stringify(inspected.doc);
+  const headers = { ...inspected.headers };
+  delete headers['content-length'];
+  delete headers['transfer-encoding'];
+  res.writeHead(inspected.status, inspected.statusMessage, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /**
@@ -145,25 +150,11 @@ export function withLabelFilter(url, label) {
   return `${u.pathname}${u.search}`;
 }
 
-/**
- * The labels of one container, asked of the engine itself: { status, labels }. A container the engine does not know
- * (404) is left to the engine's own answer.
- */
-function containerLabels(socketPath, id) {
+/** One container's inspect answer, asked of the engine itself (see readInspect). */
+function inspectContainer(socketPath, id) {
   return new Promise((resolve) => {
-    const req = http.request({ socketPath, method: 'GET', path: `/containers/${encodeURIComponent(id)}/json` }, (up) => {
-      const chunks = [];
-      up.on('data', (c) => chunks.push(c));
-      up.on('end', () => {
-        if (up.statusCode !== 200) return resolve({ status: up.statusCode ?? 502 });
-        try {
-          resolve({ status: 200, labels: JSON.parse(Buffer.concat(chunks).toString('utf8'))?.Config?.Labels ?? {} });
-        } catch {
-          resolve({ status: 502 });
-        }
-      });
-    });
-    req.on('error', () => resolve({ status: 502 }));
+    const req = http.request({ socketPath, method: 'GET', path: `/containers/${encodeURIComponent(id)}/json` }, (up) => resolve(readInspect(up)));
+    req.on('error', (e) => resolve({ status: 502, error: `the Docker socket ${socketPath} does not answer (${e.code ?? e.message})` }));
     req.end();
   });
 }
@@ -180,7 +171,10 @@ function refuse(res, status, error) {
  */
 export function createSocketProxy({ socketPath, onlyLabel, log = console }) {
   const [labelKey, labelValue] = onlyLabel ? [onlyLabel.slice(0, onlyLabel.indexOf('=')), onlyLabel.slice(onlyLabel.indexOf('=') + 1)] : [];
-  /** The URL to forward, or a refusal: the stack's scope applied (list filtered, other containers refused). */
+  /**
+   * What to do with an allowed call under the stack's scope: { url } to forward (a list gets the label filter),
+   * { inspected } to answer with the inspect already read for the label check (not asked twice), or a refusal.
+   */
   async function scoped(method, url) {
     if (!onlyLabel) return { url };
     const path = String(url).split('?')[0];
@@ -189,13 +183,14 @@ export function createSocketProxy({ socketPath, onlyLabel, log = console }) {
       return filtered ? { url: filtered } : { status: 400, error: `${method} ${path}: the filters parameter is not JSON` };
     }
     const one = ONE_CONTAINER.exec(path);
-    if (one) {
-      const found = await containerLabels(socketPath, one[1]);
-      if (found.status === 200 && found.labels[labelKey] !== labelValue) {
-        return { status: 403, error: `${method} ${path} is refused by the mop-sandbox socket proxy: container ${one[1]} is not part of this stack (no label ${onlyLabel}); the collectAllLogs setting (MOP_COLLECT_ALL_LOGS=true) lets every container through` };
-      }
+    if (!one) return { url };
+    const found = await inspectContainer(socketPath, one[1]);
+    // A container the engine does not know (404), or an engine that does not answer: the forwarded call says so.
+    if (found.status !== 200) return { url };
+    if (found.doc?.Config?.Labels?.[labelKey] !== labelValue) {
+      return { status: 403, error: `${method} ${path} is refused by the mop-sandbox socket proxy: container ${one[1]} is not part of this stack (no label ${onlyLabel}); the collectAllLogs setting (MOP_COLLECT_ALL_LOGS=true) lets every container through` };
     }
-    return { url };
+    return method === 'GET' && INSPECT.test(path) ? { inspected: found } : { url };
   }
 
   // No request or socket timeout may end a follow stream (requestTimeout covers only the request's own arrival).
@@ -207,6 +202,10 @@ export function createSocketProxy({ socketPath, onlyLabel, log = console }) {
       return refuse(res, verdict.status, verdict.error);
     }
     const target = await scoped(req.method, req.url);
+    if (target.inspected) {
+      req.resume();
+      return sendWithoutEnvironment(res, target.inspected);
+    }
     if (!target.url) {
       log.error(`mop-sandbox socket proxy: refused ${req.method} ${req.url}: ${target.error}`);
       req.resume();
@@ -214,7 +213,9 @@ export function createSocketProxy({ socketPath, onlyLabel, log = console }) {
     }
     // Streamed both ways, never buffered: a logs?follow=1 answer lasts as long as the container.
     const upstream = http.request({ socketPath, method: req.method, path: target.url, headers: req.headers }, (up) => {
-      if (req.method === 'GET' && up.statusCode === 200 && INSPECT.test(String(req.url).split('?')[0])) return withoutEnvironment(up, res);
+      if (req.method === 'GET' && up.statusCode === 200 && INSPECT.test(String(req.url).split('?')[0])) {
+        return void readInspect(up).then((inspected) => (inspected.doc ? sendWithoutEnvironment(res, inspected) : refuse(res, 502, inspected.error)));
+      }
       res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
       res.flushHeaders();
       up.pipe(res);

@@ -233,7 +233,11 @@ describe('socket proxy forwarding (a unix-socket server of the test in place of 
     expect(JSON.parse(new URL(seen.at(-1)!.split(' ')[1], 'http://x').searchParams.get('filters')!)).toEqual({ label: { [label]: true } });
     expect((await request(port, 'GET', '/containers/json?filters=nope')).status).toBe(400);
 
-    expect((await request(port, 'GET', `/containers/${ID}/json`)).status).toBe(200);
+    // The stack's own container: answered from the one inspect the label check read (environment dropped), not asked twice.
+    const own = await request(port, 'GET', `/v1.41/containers/${ID}/json`);
+    expect(own.status).toBe(200);
+    expect(JSON.parse(own.body).Config).toEqual({ Tty: false, Labels: { a: 'b', 'dev.mop-sandbox.stack': 'mine' } });
+    expect(seen.filter((l) => l.endsWith(`/containers/${ID}/json`))).toEqual([`GET /containers/${ID}/json`]);
     const before = seen.length;
     for (const path of ['/v1.41/containers/other/json', '/containers/other/logs?follow=1&stdout=1']) {
       const r = await request(port, 'GET', path);
